@@ -1,0 +1,226 @@
+//! The whole chip (spec §1, §5, §7, §8): DVS layer, N cores, router, host port.
+//!
+//! [`ChipModel::accept`] processes one host input item to completion (the chip
+//! is idle again afterwards) and appends the host outputs it causes.
+//!
+//! Event order inside one host item **[decision, project]**: the model keeps one
+//! FIFO of pending core items; a core's output spikes are routed in the order
+//! they were produced (monitor copy, destination 0, destination 1) and appended
+//! to that FIFO. A leak tick is queued to every core (ascending core id) before
+//! any spike it causes. Per-source order is all the spec fixes (§5); the
+//! interleaving at a core with several sources is one legal choice of many.
+
+use std::collections::VecDeque;
+
+use crate::core::{CoreCounters, CoreItem, CoreModel, CoreOutput};
+use crate::dvs;
+use crate::events::{HostInput, HostOutput, Timed};
+use crate::presets::{DVS_LAYER, HOST_LAYER};
+use crate::validate::{limits, Destination, ValidConfig};
+
+/// A host input item that breaks a static limit of spec §8.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ItemError {
+    #[error("{item}: field {field} = {value} is out of range {limit}")]
+    OutOfRange { item: &'static str, field: &'static str, value: i64, limit: String },
+    #[error("chip did not settle: more than {0} core items caused by one input item (destination cycle?)")]
+    Runaway(u64),
+}
+
+/// Counters of the router and the DVS layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RouterCounters {
+    /// Events dropped because they fell outside the destination core's input
+    /// shape, by source layer (index N is the DVS layer).
+    pub drops: Vec<u64>,
+    /// Events delivered to core inputs, by destination core.
+    pub delivered: Vec<u64>,
+    /// DVS events received / passed the filter and crop.
+    pub dvs_in: u64,
+    pub dvs_out: u64,
+}
+
+/// The golden model of the whole chip.
+#[derive(Debug, Clone)]
+pub struct ChipModel {
+    cfg: ValidConfig,
+    cores: Vec<Option<CoreModel>>,
+    /// Items accepted by cores with no layer configured, by core (counted as errors).
+    unconfigured_errors: Vec<u64>,
+    router: RouterCounters,
+    queue: VecDeque<(usize, CoreItem)>,
+    scratch: Vec<CoreOutput>,
+    /// Guard against destination cycles that never settle.
+    pub max_items_per_input: u64,
+}
+
+impl ChipModel {
+    pub fn new(cfg: &ValidConfig) -> Self {
+        let n = cfg.n_cores();
+        Self {
+            cores: cfg.layers.iter().map(|l| l.as_ref().map(CoreModel::new)).collect(),
+            unconfigured_errors: vec![0; n],
+            router: RouterCounters { drops: vec![0; n + 1], delivered: vec![0; n], ..Default::default() },
+            queue: VecDeque::new(),
+            scratch: Vec::new(),
+            max_items_per_input: 100_000_000,
+            cfg: cfg.clone(),
+        }
+    }
+
+    pub fn config(&self) -> &ValidConfig {
+        &self.cfg
+    }
+    pub fn n_cores(&self) -> usize {
+        self.cores.len()
+    }
+    /// The model of core `i`, if a layer is configured on it.
+    pub fn core(&self, i: usize) -> Option<&CoreModel> {
+        self.cores.get(i).and_then(|c| c.as_ref())
+    }
+    /// Counters of core `i` (an unconfigured core only counts errors).
+    pub fn core_counters(&self, i: usize) -> CoreCounters {
+        match self.core(i) {
+            Some(c) => *c.counters(),
+            None => CoreCounters { errors: self.unconfigured_errors.get(i).copied().unwrap_or(0), ..Default::default() },
+        }
+    }
+    pub fn router_counters(&self) -> &RouterCounters {
+        &self.router
+    }
+
+    /// Processes one host input item to completion; host outputs are appended to `out`.
+    pub fn accept(&mut self, item: &HostInput, out: &mut Vec<HostOutput>) -> Result<(), ItemError> {
+        check_item(item, self.n_cores())?;
+        match *item {
+            HostInput::Dvs { x, y, p } => self.dvs_event(x.into(), y.into(), p, out),
+            HostInput::Spike { layer, c, x, y } => self.queue.push_back((layer.into(), CoreItem::Spike { c, x, y })),
+            HostInput::LeakTick => (0..self.n_cores()).for_each(|i| self.queue.push_back((i, CoreItem::LeakTick))),
+            HostInput::WriteNeuron { layer, f, x, y, value } => {
+                self.queue.push_back((layer.into(), CoreItem::WriteNeuron { f, x, y, value }))
+            }
+            HostInput::ReadNeuron { layer, f, x, y } => self.queue.push_back((layer.into(), CoreItem::ReadNeuron { f, x, y })),
+        }
+        self.drain(out)
+    }
+
+    /// Runs a whole timed input stream; every output carries its cause's timestamp.
+    pub fn run(&mut self, items: &[Timed<HostInput>]) -> Result<Vec<Timed<HostOutput>>, (usize, ItemError)> {
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        for (i, ti) in items.iter().enumerate() {
+            buf.clear();
+            self.accept(&ti.item, &mut buf).map_err(|e| (i, e))?;
+            out.extend(buf.iter().map(|&item| Timed { t: ti.t, item }));
+        }
+        Ok(out)
+    }
+
+    fn dvs_event(&mut self, x: u32, y: u32, p: u8, out: &mut Vec<HostOutput>) {
+        let Some(d) = self.cfg.dvs else { return };
+        self.router.dvs_in += 1;
+        let Some((c, x, y)) = dvs::transform(&d, x, y, p) else { return };
+        self.router.dvs_out += 1;
+        if d.monitor_enable {
+            out.push(HostOutput::Monitor { layer: DVS_LAYER, f: c, x, y });
+        }
+        let src = self.n_cores();
+        for j in d.destinations.into_iter().flatten() {
+            self.deliver(src, j.into(), c, x, y);
+        }
+    }
+
+    /// Delivers (c, x, y) to core j, or drops and counts it if outside j's input shape.
+    fn deliver(&mut self, src: usize, j: usize, c: u16, x: u16, y: u16) {
+        let inside = self.cores[j]
+            .as_ref()
+            .is_some_and(|t| u32::from(c) < t.layer().c && u32::from(x) < t.layer().w_in && u32::from(y) < t.layer().h_in);
+        if inside {
+            self.router.delivered[j] += 1;
+            self.queue.push_back((j, CoreItem::Spike { c, x, y }));
+        } else {
+            self.router.drops[src] += 1;
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<HostOutput>) -> Result<(), ItemError> {
+        let mut budget = self.max_items_per_input;
+        let mut outs = std::mem::take(&mut self.scratch);
+        while let Some((i, item)) = self.queue.pop_front() {
+            if budget == 0 {
+                self.queue.clear();
+                self.scratch = outs;
+                return Err(ItemError::Runaway(self.max_items_per_input));
+            }
+            budget -= 1;
+            let Some(core) = self.cores[i].as_mut() else {
+                self.unconfigured_errors[i] += 1;
+                continue;
+            };
+            outs.clear();
+            core.accept(item, &mut outs);
+            let (monitor, dests): (bool, [Destination; 2]) = (core.layer().monitor_enable, core.layer().destinations);
+            let layer = i as u8;
+            for o in &outs {
+                match *o {
+                    CoreOutput::NeuronValue { f, x, y, value } => out.push(HostOutput::NeuronValue { layer, f, x, y, value }),
+                    CoreOutput::Spike { f, x, y } => {
+                        if monitor {
+                            out.push(HostOutput::Monitor { layer, f, x, y });
+                        }
+                        for d in dests.iter().filter(|d| d.enable) {
+                            let (c, px, py) = route(d, f, x, y);
+                            if d.layer == HOST_LAYER {
+                                out.push(HostOutput::Spike { layer, f: c, x: px, y: py });
+                            } else {
+                                self.deliver(i, d.layer.into(), c, px, py);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.scratch = outs;
+        Ok(())
+    }
+}
+
+/// Spec §5 step 2: pooling (floor) and feature shift of one output spike.
+pub fn route(d: &Destination, f: u16, x: u16, y: u16) -> (u16, u16, u16) {
+    let p = d.pooling as u16;
+    (f + d.feature_shift as u16, x / p, y / p)
+}
+
+/// Checks the static limits of spec §8 for a host input item.
+pub fn check_item(item: &HostInput, n_cores: usize) -> Result<(), ItemError> {
+    let n = n_cores as i64;
+    let range = |item: &'static str, field: &'static str, v: i64, lo: i64, hi: i64| {
+        if v < lo || v > hi {
+            Err(ItemError::OutOfRange { item, field, value: v, limit: format!("{lo}..={hi}") })
+        } else {
+            Ok(())
+        }
+    };
+    let xy_max = limits::DVS_SIZE - 1;
+    match *item {
+        HostInput::Dvs { x, y, p } => {
+            range("dvs", "x", x.into(), 0, xy_max)?;
+            range("dvs", "y", y.into(), 0, xy_max)?;
+            range("dvs", "p", p.into(), 0, 1)
+        }
+        HostInput::Spike { layer, c, x, y } => {
+            range("spike", "layer", layer.into(), 0, n - 1)?;
+            range("spike", "c", c.into(), 0, limits::MAX_CHANNELS - 1)?;
+            range("spike", "x", x.into(), 0, xy_max)?;
+            range("spike", "y", y.into(), 0, xy_max)
+        }
+        HostInput::LeakTick => Ok(()),
+        HostInput::WriteNeuron { layer, f, x, y, .. } | HostInput::ReadNeuron { layer, f, x, y } => {
+            let name = if matches!(item, HostInput::WriteNeuron { .. }) { "write_neuron" } else { "read_neuron" };
+            range(name, "layer", layer.into(), 0, n - 1)?;
+            range(name, "f", f.into(), 0, limits::MAX_CHANNELS - 1)?;
+            range(name, "x", x.into(), 0, limits::MAX_OUTPUT_SIZE - 1)?;
+            range(name, "y", y.into(), 0, limits::MAX_OUTPUT_SIZE - 1)
+        }
+    }
+}

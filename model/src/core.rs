@@ -1,0 +1,229 @@
+//! One convolution core (spec §2–4, §6, §8 neuron access), transaction level:
+//! [`CoreModel::accept`] takes one core input item and appends the outputs it
+//! causes, in the spec's order.
+//!
+//! Internally the state is stored `[y][x][f]` and the weights `[c][ky][kx][f]`
+//! so that the inner loop over output features walks contiguous memory; the
+//! spec's addresses (see [`crate::memory`]) are only an external view
+//! ([`CoreModel::neuron_memory_image`]).
+
+use crate::neuron::{apply, NeuronParams};
+use crate::validate::Layer;
+
+/// An item on a core's input stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CoreItem {
+    /// Input spike at channel c, position (x, y).
+    Spike { c: u16, x: u16, y: u16 },
+    /// A leak tick: with `leak_enable`, every neuron gets its bias (spec §6).
+    LeakTick,
+    /// Overwrite neuron (f, x, y) with `value`.
+    WriteNeuron { f: u16, x: u16, y: u16, value: i16 },
+    /// Read neuron (f, x, y): answered with [`CoreOutput::NeuronValue`].
+    ReadNeuron { f: u16, x: u16, y: u16 },
+}
+
+/// An item on a core's output stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CoreOutput {
+    /// Output spike of neuron (f, x, y).
+    Spike { f: u16, x: u16, y: u16 },
+    /// Answer to a [`CoreItem::ReadNeuron`].
+    NeuronValue { f: u16, x: u16, y: u16, value: i16 },
+}
+
+/// Activity counters of one core.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CoreCounters {
+    /// Items accepted on the input stream (all kinds).
+    pub items_in: u64,
+    /// Output spikes produced.
+    pub spikes_out: u64,
+    /// Neuron updates visited: kernel taps × F per spike, plus F·H·W per leak
+    /// tick when leak is enabled (zero weights included: they cost a slot).
+    pub synaptic_updates: u64,
+    /// Items that lay outside the configured shapes (spec §4 **[decision]**):
+    /// spikes outside the input map, neuron reads/writes outside the output map.
+    pub errors: u64,
+}
+
+/// The golden model of one core.
+#[derive(Debug, Clone)]
+pub struct CoreModel {
+    layer: Layer,
+    /// `[c][ky][kx][f]`, widened once so the hot loop does no conversion.
+    weights: Vec<i16>,
+    /// `[y][x][f]`.
+    state: Vec<i16>,
+    params: NeuronParams,
+    counters: CoreCounters,
+}
+
+impl CoreModel {
+    pub fn new(layer: &Layer) -> Self {
+        let (f, c, k) = (layer.f as usize, layer.c as usize, layer.k as usize);
+        let mut weights = vec![0i16; c * k * k * f];
+        for fi in 0..f {
+            for ci in 0..c {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        weights[((ci * k + ky) * k + kx) * f + fi] =
+                            layer.weight(fi as u32, ci as u32, ky as u32, kx as u32).into();
+                    }
+                }
+            }
+        }
+        let (w, h) = (layer.w_out as usize, layer.h_out as usize);
+        let mut state = vec![0i16; h * w * f];
+        for fi in 0..f {
+            for y in 0..h {
+                for x in 0..w {
+                    state[(y * w + x) * f + fi] = layer.initial(fi as u32, y as u32, x as u32);
+                }
+            }
+        }
+        Self { params: layer.params, layer: layer.clone(), weights, state, counters: CoreCounters::default() }
+    }
+
+    pub fn layer(&self) -> &Layer {
+        &self.layer
+    }
+
+    pub fn counters(&self) -> &CoreCounters {
+        &self.counters
+    }
+
+    /// Processes one input item; outputs are appended to `out` in spec order.
+    pub fn accept(&mut self, item: CoreItem, out: &mut Vec<CoreOutput>) {
+        self.counters.items_in += 1;
+        match item {
+            CoreItem::Spike { c, x, y } => self.spike(c.into(), x.into(), y.into(), out),
+            CoreItem::LeakTick => self.leak(out),
+            CoreItem::WriteNeuron { f, x, y, value } => match self.index(f, x, y) {
+                Some(i) => self.state[i] = value,
+                None => self.counters.errors += 1,
+            },
+            CoreItem::ReadNeuron { f, x, y } => match self.index(f, x, y) {
+                Some(i) => out.push(CoreOutput::NeuronValue { f, x, y, value: self.state[i] }),
+                None => self.counters.errors += 1,
+            },
+        }
+    }
+
+    /// Convenience form of [`accept`](Self::accept) returning a fresh vector.
+    pub fn accept_vec(&mut self, item: CoreItem) -> Vec<CoreOutput> {
+        let mut out = Vec::new();
+        self.accept(item, &mut out);
+        out
+    }
+
+    fn index(&self, f: u16, x: u16, y: u16) -> Option<usize> {
+        let l = &self.layer;
+        (u32::from(f) < l.f && u32::from(x) < l.w_out && u32::from(y) < l.h_out)
+            .then(|| (usize::from(y) * l.w_out as usize + usize::from(x)) * l.f as usize + usize::from(f))
+    }
+
+    /// Spec §4: kernel rows, then columns, then features, all ascending.
+    fn spike(&mut self, c: u32, x: u32, y: u32, out: &mut Vec<CoreOutput>) {
+        let l = &self.layer;
+        if c >= l.c || x >= l.w_in || y >= l.h_in {
+            self.counters.errors += 1;
+            return;
+        }
+        let (k, f, w_out) = (l.k as usize, l.f as usize, l.w_out as usize);
+        let p = self.params;
+        let mut taps = 0u64;
+        for ky in 0..l.k {
+            let ny = (y + l.pad_y) as i32 - ky as i32;
+            if ny < 0 || !(ny as u32).is_multiple_of(l.stride_y) {
+                continue;
+            }
+            let oy = ny as u32 / l.stride_y;
+            if oy >= l.h_out {
+                continue;
+            }
+            for kx in 0..l.k {
+                let nx = (x + l.pad_x) as i32 - kx as i32;
+                if nx < 0 || !(nx as u32).is_multiple_of(l.stride_x) {
+                    continue;
+                }
+                let ox = nx as u32 / l.stride_x;
+                if ox >= l.w_out {
+                    continue;
+                }
+                taps += 1;
+                let wbase = ((c as usize * k + ky as usize) * k + kx as usize) * f;
+                let nbase = (oy as usize * w_out + ox as usize) * f;
+                let wrow = &self.weights[wbase..wbase + f];
+                let nrow = &mut self.state[nbase..nbase + f];
+                for (fi, (v, &w)) in nrow.iter_mut().zip(wrow).enumerate() {
+                    if apply(v, w, &p) {
+                        out.push(CoreOutput::Spike { f: fi as u16, x: ox as u16, y: oy as u16 });
+                        self.counters.spikes_out += 1;
+                    }
+                }
+            }
+        }
+        self.counters.synaptic_updates += taps * f as u64;
+    }
+
+    /// Spec §6: every neuron in neuron-address order (f, then y, then x) gets its bias.
+    fn leak(&mut self, out: &mut Vec<CoreOutput>) {
+        let l = &self.layer;
+        if !l.leak_enable {
+            return;
+        }
+        let (f, w, h) = (l.f as usize, l.w_out as usize, l.h_out as usize);
+        let p = self.params;
+        for fi in 0..f {
+            let b = l.biases[fi];
+            for y in 0..h {
+                for x in 0..w {
+                    if apply(&mut self.state[(y * w + x) * f + fi], b, &p) {
+                        out.push(CoreOutput::Spike { f: fi as u16, x: x as u16, y: y as u16 });
+                        self.counters.spikes_out += 1;
+                    }
+                }
+            }
+        }
+        self.counters.synaptic_updates += (f * w * h) as u64;
+    }
+
+    /// State of neuron (f, x, y), or None outside the output map.
+    pub fn neuron(&self, f: u16, x: u16, y: u16) -> Option<i16> {
+        self.index(f, x, y).map(|i| self.state[i])
+    }
+
+    /// The neuron memory as the RTL holds it: word `a` is the state of the
+    /// neuron whose spec §2 address is `a`; addresses no neuron maps to hold 0.
+    pub fn neuron_memory_image(&self) -> Vec<i16> {
+        let l = &self.layer;
+        let b = l.address_bits();
+        let mut img = vec![0i16; l.footprint().neuron_words as usize];
+        for fi in 0..l.f {
+            for y in 0..l.h_out {
+                for x in 0..l.w_out {
+                    img[b.neuron_address(fi, y, x) as usize] =
+                        self.state[(y as usize * l.w_out as usize + x as usize) * l.f as usize + fi as usize];
+                }
+            }
+        }
+        img
+    }
+
+    /// All neuron states as `[F][H_out][W_out]` (PyTorch order).
+    pub fn states(&self) -> Vec<i16> {
+        let l = &self.layer;
+        let mut v = Vec::with_capacity(self.state.len());
+        for fi in 0..l.f as usize {
+            for y in 0..l.h_out as usize {
+                for x in 0..l.w_out as usize {
+                    v.push(self.state[(y * l.w_out as usize + x) * l.f as usize + fi]);
+                }
+            }
+        }
+        v
+    }
+}

@@ -1,0 +1,263 @@
+//! Event files.
+//!
+//! Inputs:
+//! - **CSV** (`.csv`): DVS events, one per line, columns `t,x,y,p` (the layout
+//!   tonic exports). An optional header line names the columns in any order
+//!   (`t`/`timestamp`, `x`, `y`, `p`/`polarity`).
+//! - **JSON Lines** (`.jsonl`, `.ndjson`): every host item kind, one object per
+//!   line: `{"t":0,"kind":"dvs","x":3,"y":4,"p":1}`, `{"t":1,"kind":"spike","layer":0,"c":0,"x":1,"y":2}`,
+//!   `{"t":2,"kind":"leak_tick"}`, `{"t":3,"kind":"write_neuron","layer":0,"f":0,"x":0,"y":0,"value":-5}`,
+//!   `{"t":4,"kind":"read_neuron","layer":0,"f":0,"x":0,"y":0}`.
+//!
+//! Outputs: JSON Lines (`{"t":..,"kind":"spike"|"monitor"|"neuron_value",...}`)
+//! or CSV (`t,kind,layer,f,x,y,value`).
+//!
+//! Timestamps are microseconds and must not decrease. A bad line is an error
+//! naming its line number and what is wrong; nothing is skipped silently.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::chip::check_item;
+use crate::events::{HostInput, HostOutput, Timed};
+
+/// A problem in an event file.
+#[derive(Debug, thiserror::Error)]
+pub enum EventFileError {
+    #[error("{path}: line {line}: {message}")]
+    Line { path: String, line: usize, message: String },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl or .ndjson")]
+    Format { path: String, ext: String },
+}
+
+/// Event file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    JsonLines,
+}
+
+impl Format {
+    /// The format a path's extension names.
+    pub fn from_path(path: &Path) -> Result<Self, EventFileError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(Format::Csv),
+            "jsonl" | "ndjson" => Ok(Format::JsonLines),
+            _ => Err(EventFileError::Format { path: path.display().to_string(), ext }),
+        }
+    }
+}
+
+/// Reads a host input file; items are checked against the static limits of a
+/// chip with `n_cores` cores (spec §8).
+pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let fmt = Format::from_path(path)?;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| EventFileError::Io { path: name.clone(), source })?;
+    let reader = std::io::BufReader::new(file);
+    match fmt {
+        Format::Csv => parse_csv(reader, &name, n_cores),
+        Format::JsonLines => parse_jsonl(reader, &name, n_cores),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawItem {
+    t: Option<serde_json::Number>,
+    kind: String,
+    layer: Option<i64>,
+    c: Option<i64>,
+    f: Option<i64>,
+    x: Option<i64>,
+    y: Option<i64>,
+    p: Option<i64>,
+    value: Option<i64>,
+}
+
+fn field<T: TryFrom<i64>>(v: Option<i64>, name: &str, kind: &str) -> Result<T, String> {
+    let v = v.ok_or_else(|| format!("{kind} item is missing field {name:?}"))?;
+    T::try_from(v).map_err(|_| format!("{kind} item: field {name} = {v} does not fit its type"))
+}
+
+fn timestamp(s: &str) -> Result<u64, String> {
+    s.trim().parse::<u64>().map_err(|_| format!("timestamp {s:?} is not a whole number of microseconds ≥ 0"))
+}
+
+fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
+    let k = r.kind.as_str();
+    let unexpected = |names: &[(&str, bool)]| -> Result<(), String> {
+        match names.iter().find(|(_, present)| *present) {
+            Some((n, _)) => Err(format!("{k} item has no field {n:?}")),
+            None => Ok(()),
+        }
+    };
+    let item = match k {
+        "dvs" => {
+            unexpected(&[("layer", r.layer.is_some()), ("c", r.c.is_some()), ("f", r.f.is_some()), ("value", r.value.is_some())])?;
+            HostInput::Dvs { x: field(r.x, "x", k)?, y: field(r.y, "y", k)?, p: field(r.p, "p", k)? }
+        }
+        "spike" => {
+            unexpected(&[("f", r.f.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
+            HostInput::Spike { layer: field(r.layer, "layer", k)?, c: field(r.c, "c", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)? }
+        }
+        "leak_tick" => {
+            unexpected(&[
+                ("layer", r.layer.is_some()),
+                ("c", r.c.is_some()),
+                ("f", r.f.is_some()),
+                ("x", r.x.is_some()),
+                ("y", r.y.is_some()),
+                ("p", r.p.is_some()),
+                ("value", r.value.is_some()),
+            ])?;
+            HostInput::LeakTick
+        }
+        "write_neuron" => {
+            unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some())])?;
+            let v = r.value.ok_or("write_neuron item is missing field \"value\"")?;
+            let value = i16::try_from(v).map_err(|_| format!("write_neuron item: field value = {v} is out of range -32768..=32767"))?;
+            HostInput::WriteNeuron { layer: field(r.layer, "layer", k)?, f: field(r.f, "f", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)?, value }
+        }
+        "read_neuron" => {
+            unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
+            HostInput::ReadNeuron { layer: field(r.layer, "layer", k)?, f: field(r.f, "f", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)? }
+        }
+        other => {
+            return Err(format!("unknown kind {other:?}; expected dvs, spike, leak_tick, write_neuron or read_neuron"))
+        }
+    };
+    Ok(item)
+}
+
+/// Parses JSON Lines host input. Blank lines are skipped.
+pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let mut out = Vec::new();
+    let mut last_t = 0u64;
+    for (i, line) in reader.lines().enumerate() {
+        let lineno = i + 1;
+        let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
+        let line = line.map_err(|e| err(e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let raw: RawItem = serde_json::from_str(&line).map_err(|e| err(e.to_string()))?;
+        let t = match &raw.t {
+            None => return Err(err("item is missing field \"t\" (timestamp, µs)".into())),
+            Some(n) => timestamp(&n.to_string()).map_err(err)?,
+        };
+        let item = raw_to_item(&raw).map_err(err)?;
+        check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
+        if t < last_t {
+            return Err(err(format!("timestamp {t} is before the previous item's {last_t}; items must be in time order")));
+        }
+        last_t = t;
+        out.push(Timed { t, item });
+    }
+    Ok(out)
+}
+
+/// Parses DVS events as CSV `t,x,y,p` (optional header naming the columns).
+pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
+    let mut cols: [usize; 4] = [0, 1, 2, 3]; // positions of t, x, y, p
+    let mut out = Vec::new();
+    let mut last_t = 0u64;
+    let mut first = true;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| EventFileError::Line {
+            path: name.to_string(),
+            line: e.position().map_or(0, |p| p.line() as usize),
+            message: e.to_string(),
+        })?;
+        let lineno = rec.position().map_or(0, |p| p.line() as usize);
+        let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
+        if std::mem::take(&mut first) && rec.iter().any(|f| f.parse::<f64>().is_err()) {
+            // A header: map column names to positions.
+            let find = |names: &[&str]| rec.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+            let want: [(&[&str], &str); 4] =
+                [(&["t", "timestamp", "ts"], "t"), (&["x"], "x"), (&["y"], "y"), (&["p", "polarity", "pol"], "p")];
+            for (k, (names, label)) in want.iter().enumerate() {
+                cols[k] = find(names).ok_or_else(|| err(format!("header has no column {label:?} (columns: {:?})", rec.iter().collect::<Vec<_>>())))?;
+            }
+            continue;
+        }
+        let get = |k: usize, label: &str| -> Result<&str, EventFileError> {
+            rec.get(cols[k]).ok_or_else(|| err(format!("{} fields, but column {label:?} is field {}", rec.len(), cols[k] + 1)))
+        };
+        if rec.len() != 4 {
+            return Err(err(format!("{} fields; expected 4 (t,x,y,p)", rec.len())));
+        }
+        let t = timestamp(get(0, "t")?).map_err(err)?;
+        let num = |s: &str, label: &str| -> Result<i64, EventFileError> {
+            s.parse::<i64>().map_err(|_| err(format!("{label} = {s:?} is not an integer")))
+        };
+        let (x, y, p) = (num(get(1, "x")?, "x")?, num(get(2, "y")?, "y")?, num(get(3, "p")?, "p")?);
+        let fit = |v: i64, label: &str, hi: i64| -> Result<i64, EventFileError> {
+            if (0..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(err(format!("dvs: field {label} = {v} is out of range 0..={hi}")))
+            }
+        };
+        let item = HostInput::Dvs { x: fit(x, "x", 127)? as u16, y: fit(y, "y", 127)? as u16, p: fit(p, "p", 1)? as u8 };
+        check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
+        if t < last_t {
+            return Err(err(format!("timestamp {t} is before the previous event's {last_t}; events must be in time order")));
+        }
+        last_t = t;
+        out.push(Timed { t, item });
+    }
+    Ok(out)
+}
+
+/// Writes host outputs in the format the path's extension names.
+pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), EventFileError> {
+    let fmt = Format::from_path(path)?;
+    let name = path.display().to_string();
+    let io = |source| EventFileError::Io { path: name.clone(), source };
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    write_outputs_to(&mut w, fmt, items).map_err(io)?;
+    w.flush().map_err(io)
+}
+
+/// Writes host outputs to any writer.
+pub fn write_outputs_to(w: &mut impl Write, fmt: Format, items: &[Timed<HostOutput>]) -> std::io::Result<()> {
+    match fmt {
+        Format::JsonLines => {
+            for it in items {
+                serde_json::to_writer(&mut *w, it)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            writeln!(w, "t,kind,layer,f,x,y,value")?;
+            for it in items {
+                match it.item {
+                    HostOutput::Spike { layer, f, x, y } | HostOutput::Monitor { layer, f, x, y } => {
+                        writeln!(w, "{},{},{layer},{f},{x},{y},", it.t, it.item.kind())?
+                    }
+                    HostOutput::NeuronValue { layer, f, x, y, value } => {
+                        writeln!(w, "{},neuron_value,{layer},{f},{x},{y},{value}", it.t)?
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes host inputs as JSON Lines (used by tools that generate stimuli).
+pub fn write_inputs_jsonl(w: &mut impl Write, items: &[Timed<HostInput>]) -> std::io::Result<()> {
+    for it in items {
+        serde_json::to_writer(&mut *w, it)?;
+        w.write_all(b"\n")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! Golden transaction-level model of a DynapCNN-style spiking CNN chip.
+//!
+//! The behaviour is `shared/spec/semantics.md`; every **[decision]** of that
+//! spec lives in exactly one place here:
+//!
+//! | decision | where |
+//! |---|---|
+//! | zero-weight skip, saturation, threshold_low floor | [`neuron::apply`] |
+//! | kernel and neuron memory addresses | [`memory::AddressBits`] |
+//! | update order within one input spike | [`core::CoreModel`] (`spike`) |
+//! | out-of-shape input counted as a core error | [`core::CoreModel`] |
+//! | router drop counter for out-of-range destinations | [`chip::ChipModel`] (`deliver`) |
+//! | leak ticks update in address order and can spike | [`core::CoreModel`] (`leak`) |
+//! | event order across cores inside one host item | [`chip`] module docs |
+//!
+//! The model depends on nothing HDL-, Verilator- or CLI-related.
+
+pub mod chip;
+pub mod config;
+pub mod core;
+pub mod dvs;
+pub mod events;
+pub mod io;
+pub mod memory;
+pub mod neuron;
+pub mod presets;
+pub mod validate;
+
+pub use chip::{ChipModel, ItemError};
+pub use config::ChipConfig;
+pub use core::{CoreItem, CoreModel, CoreOutput};
+pub use events::{HostInput, HostOutput, Timed};
+pub use validate::{parse_and_validate, validate, ConfigError, ConfigErrors, Layer, ValidConfig};
