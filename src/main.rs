@@ -1,1 +1,56 @@
-fn main(){}
+//! `spikehdl`: check chip configurations, simulate them on the golden model,
+//! export the RTL, co-simulate, and benchmark.
+//!
+//! Exit codes: 0 success, 1 mismatch (a co-simulation that disagrees with the
+//! model), 2 error (bad arguments, invalid configuration or event file, I/O).
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: RTL and model disagree.
+pub const EXIT_MISMATCH: u8 = 1;
+/// Exit code: bad input or failure to run.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "spikehdl", version, about = "Golden model, RTL and co-simulation of a DynapCNN-style spiking CNN chip")]
+#[command(after_help = "Exit codes: 0 ok, 1 mismatch (RTL vs model), 2 error (bad input, I/O, missing tool).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a chip configuration and print its per-core memory use.
+    Check(cmd::check::Args),
+    /// Run an event file through the golden model.
+    Simulate(cmd::simulate::Args),
+    /// Measure the model's throughput (and, where built, the RTL's).
+    Bench(cmd::bench::Args),
+    /// List the named chip presets.
+    Presets,
+}
+
+fn main() -> ExitCode {
+    // clap exits with 2 on bad arguments, matching our convention.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(a) => cmd::check::run(a),
+        Command::Simulate(a) => cmd::simulate::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
+        Command::Presets => cmd::presets::run(),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -95,7 +95,12 @@ impl ChipModel {
         match *item {
             HostInput::Dvs { x, y, p } => self.dvs_event(x.into(), y.into(), p, out),
             HostInput::Spike { layer, c, x, y } => self.queue.push_back((layer.into(), CoreItem::Spike { c, x, y })),
-            HostInput::LeakTick => (0..self.n_cores()).for_each(|i| self.queue.push_back((i, CoreItem::LeakTick))),
+            HostInput::LeakTick => {
+                // Cores without a layer ignore the tick (it is not an error).
+                for i in (0..self.n_cores()).filter(|&i| self.cores[i].is_some()) {
+                    self.queue.push_back((i, CoreItem::LeakTick));
+                }
+            }
             HostInput::WriteNeuron { layer, f, x, y, value } => {
                 self.queue.push_back((layer.into(), CoreItem::WriteNeuron { f, x, y, value }))
             }

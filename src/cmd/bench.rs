@@ -1,0 +1,183 @@
+//! `spikehdl bench`: throughput figures, printed side by side in one run.
+//! Never a timed assertion: it reports, it does not judge.
+//!
+//! Model workload (issue 2): 128×128 DVS events (pooled 2 → 64×64) into
+//! conv 2→16 3×3 (pad 1) then, pooled 2, conv 16→32 3×3 (pad 1).
+
+use std::time::Instant;
+
+use anyhow::Result;
+use spikehdl_model::config::{ChipConfig, ChipSpec, CnnLayerConfig, DestinationConfig, DvsDestinationConfig, DvsLayerConfig, Shape, Xy};
+use spikehdl_model::{chip::route, dvs, ChipModel, CoreItem, CoreModel, CoreOutput, HostInput, HostOutput};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Number of DVS events in the model workload.
+    #[arg(long, default_value_t = 300_000)]
+    events: usize,
+    /// Repetitions; the best run is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+}
+
+/// A small deterministic PRNG (xorshift64*), so the workload is the same everywhere.
+pub struct Rng(u64);
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn conv(c: i64, size: i64, f: i64, th: i64, rng: &mut Rng, dest: DestinationConfig) -> CnnLayerConfig {
+    let weights = (0..f)
+        .map(|_| (0..c).map(|_| (0..3).map(|_| (0..3).map(|_| rng.below(60) as i64 - 20).collect()).collect()).collect())
+        .collect();
+    CnnLayerConfig {
+        input_shape: Shape { features: c, x: size, y: size },
+        output_shape: Shape { features: f, x: size, y: size },
+        kernel_size: 3,
+        stride: Xy { x: 1, y: 1 },
+        padding: Xy { x: 1, y: 1 },
+        weights,
+        biases: None,
+        neurons_initial_value: None,
+        threshold_high: th,
+        threshold_low: -th,
+        return_to_zero: false,
+        leak_enable: false,
+        monitor_enable: false,
+        destinations: vec![dest, DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 }],
+    }
+}
+
+/// The dense benchmark network.
+pub fn dense_config() -> ChipConfig {
+    let mut rng = Rng::new(42);
+    let d = |layer, pooling| DestinationConfig { layer, enable: true, pooling, feature_shift: 0 };
+    ChipConfig {
+        chip: ChipSpec { preset: Some("reference".into()), cores: None },
+        allow_cycles: false,
+        dvs_layer: Some(DvsLayerConfig {
+            pooling: Some(Xy { x: 2, y: 2 }),
+            origin: None,
+            cut: None,
+            mirror: Default::default(),
+            mirror_diagonal: false,
+            merge: false,
+            on_channel: true,
+            off_channel: true,
+            monitor_enable: false,
+            destinations: vec![DvsDestinationConfig { layer: 0, enable: true }],
+        }),
+        cnn_layers: vec![
+            Some(conv(2, 64, 16, 120, &mut rng, d(3, 2))),
+            None,
+            None,
+            Some(conv(16, 32, 32, 200, &mut rng, d(12, 1))),
+        ],
+    }
+}
+
+pub fn dvs_events(n: usize, seed: u64) -> Vec<HostInput> {
+    let mut rng = Rng::new(seed);
+    (0..n).map(|_| HostInput::Dvs { x: rng.below(128) as u16, y: rng.below(128) as u16, p: rng.below(2) as u8 }).collect()
+}
+
+fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut best_t = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let t0 = Instant::now();
+        let r = f();
+        best_t = best_t.min(t0.elapsed().as_secs_f64());
+        last = Some(r);
+    }
+    (best_t, last.expect("at least one run"))
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    if !cfg!(debug_assertions) {
+    } else {
+        eprintln!("warning: debug build; run `cargo run --release -- bench` for meaningful figures");
+    }
+    let cfg = spikehdl_model::validate(&dense_config()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let events = dvs_events(a.events, 7);
+    println!("model workload: {} DVS events, DVS pool 2 -> conv 2->16 3x3 (64x64) -> pool 2 -> conv 16->32 3x3 (32x32)", events.len());
+
+    // Whole chip.
+    let (secs, chip) = best(a.repeat, || {
+        let mut chip = ChipModel::new(&cfg);
+        let mut out: Vec<HostOutput> = Vec::new();
+        for e in &events {
+            out.clear();
+            chip.accept(e, &mut out).expect("valid item");
+        }
+        chip
+    });
+    let per_core: Vec<u64> = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect();
+    let total: u64 = per_core.iter().sum();
+
+    // Where the time goes: each core alone on exactly the items it saw in the chip run.
+    let d = cfg.dvs.expect("dvs configured");
+    let core0_in: Vec<CoreItem> = events
+        .iter()
+        .filter_map(|e| match *e {
+            HostInput::Dvs { x, y, p } => dvs::transform(&d, x.into(), y.into(), p).map(|(c, x, y)| CoreItem::Spike { c, x, y }),
+            _ => None,
+        })
+        .collect();
+    let l0 = cfg.layers[0].as_ref().expect("core 0");
+    let l3 = cfg.layers[3].as_ref().expect("core 3");
+    let (t0, (core0, out0)) = best(a.repeat, || {
+        let mut core = CoreModel::new(l0);
+        let mut out: Vec<CoreOutput> = Vec::with_capacity(1 << 20);
+        for it in &core0_in {
+            core.accept(*it, &mut out);
+        }
+        (core, out)
+    });
+    let core3_in: Vec<CoreItem> = out0
+        .iter()
+        .filter_map(|o| match *o {
+            CoreOutput::Spike { f, x, y } => {
+                let (c, x, y) = route(&l0.destinations[0], f, x, y);
+                Some(CoreItem::Spike { c, x, y })
+            }
+            _ => None,
+        })
+        .collect();
+    let (t3, core3) = best(a.repeat, || {
+        let mut core = CoreModel::new(l3);
+        let mut out: Vec<CoreOutput> = Vec::with_capacity(1 << 20);
+        for it in &core3_in {
+            out.clear();
+            core.accept(*it, &mut out);
+        }
+        core
+    });
+    let u0 = core0.counters().synaptic_updates;
+    let u3 = core3.counters().synaptic_updates;
+    println!();
+    println!("{:<34} {:>14} {:>10} {:>14}", "stage", "updates", "seconds", "M updates/s");
+    let row = |name: &str, u: u64, s: f64| println!("{:<34} {:>14} {:>10.4} {:>14.1}", name, u, s, u as f64 / s / 1e6);
+    row("whole chip (DVS, router, 2 cores)", total, secs);
+    row("core 0 alone (2->16, 64x64)", u0, t0);
+    row("core 3 alone (16->32, 32x32)", u3, t3);
+    println!(
+        "spikes: core 0 {} -> core 3 {}; routing/DVS/queue overhead: {:.1}% of the chip run",
+        core0.counters().spikes_out,
+        core3.counters().spikes_out,
+        ((secs - t0 - t3) / secs * 100.0).max(0.0)
+    );
+    println!("target: >= 300 M updates/s on one thread -> {:.1} M updates/s", total as f64 / secs / 1e6);
+    Ok(crate::EXIT_OK)
+}
