@@ -140,3 +140,24 @@ fn print_summary(s: &serde_json::Value) {
         s["updates_per_second"].as_f64().unwrap_or(0.0) / 1e6
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dvs(t: u64) -> Timed<HostInput> {
+        Timed { t, item: HostInput::Dvs { x: 0, y: 0, p: 0 } }
+    }
+
+    #[test]
+    fn leak_ticks_at_each_period_boundary_relative_to_first_event() {
+        let items = [dvs(1000), dvs(1005), dvs(1025), dvs(1030)];
+        let out = with_leak_ticks(&items, 10);
+        let ticks: Vec<u64> = out.iter().filter(|i| i.item == HostInput::LeakTick).map(|i| i.t).collect();
+        assert_eq!(ticks, vec![1010, 1020, 1030]);
+        // the tick at exactly 1030 comes before the event at 1030
+        assert_eq!(out[out.len() - 2], Timed { t: 1030, item: HostInput::LeakTick });
+        assert_eq!(out.len(), items.len() + 3);
+        assert!(with_leak_ticks(&[], 5).is_empty());
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what spikehdl needs on a Debian machine: a Rust toolchain and the
+# HDL tools (Verilator, Yosys, Icarus Verilog, nextpnr-ice40 + icestorm).
+# Idempotent: installs only what is missing; uses sudo only when not root.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Debian package -> a command it provides.
+declare -A PKGS=(
+  [verilator]=verilator
+  [yosys]=yosys
+  [iverilog]=iverilog
+  [nextpnr-ice40]=nextpnr-ice40
+  [fpga-icestorm]=icepack
+  [g++]=g++
+  [make]=make
+  [python3]=python3
+)
+missing=()
+for pkg in "${!PKGS[@]}"; do
+  command -v "${PKGS[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: installing Rust with rustup (stable)"
+    $SUDO apt-get install -y -qq curl ca-certificates >/dev/null
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+echo "setup: $(cargo --version), $(verilator --version), $(yosys -V | cut -d' ' -f1-2)"

@@ -1,0 +1,178 @@
+//! The CLI end to end: exit codes, error messages, outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spikehdl"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).current_dir(root()).output().expect("spawn spikehdl")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write temp file");
+    p
+}
+
+#[test]
+fn check_bundled_example_prints_memory_table() {
+    let o = run(&["check", "examples/dvs_3layer.json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout: {out}\nstderr: {err}");
+    assert!(out.contains("valid (9 cores, 3 layers)"), "{out}");
+    // core 2's kernel memory is exactly full: 16 · 2^(6+4) = 16 Ki words
+    assert!(out.contains("16384/16384 100%"), "{out}");
+    assert!(out.contains("host (pool 1, shift 0)"), "{out}");
+}
+
+#[test]
+fn check_reports_all_errors_with_paths_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/dvs_3layer.json")).unwrap()).unwrap();
+    cfg["cnn_layers"][1]["destinations"][0]["pooling"] = 3.into();
+    cfg["cnn_layers"][0]["kernel_size"] = 17.into();
+    cfg["cnn_layers"][2]["threshold_high"] = 40000.into();
+    let p = write(dir.path(), "bad.json", &cfg.to_string());
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cnn_layers[1].destinations[0].pooling: value 3 is not one of [1, 2, 4]"), "{err}");
+    assert!(err.contains("cnn_layers[0].kernel_size: value 17 is out of range 1..=16"), "{err}");
+    assert!(err.contains("cnn_layers[2].threshold_high: value 40000 is out of range 1..=32767"), "{err}");
+}
+
+#[test]
+fn check_malformed_json_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "broken.json", "{\n  \"cnn_layers\": [\n    {\"kernel_size\": }\n  ]\n}\n");
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn missing_config_file_is_an_error() {
+    let o = run(&["check", "does/not/exist.json"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("does/not/exist.json"), "{err}");
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(run(&["simulate", "--config"]).status.code(), Some(2));
+    assert_eq!(run(&["no-such-command"]).status.code(), Some(2));
+    let o = run(&[
+        "simulate",
+        "--config",
+        "examples/dvs_3layer.json",
+        "--events",
+        "examples/dvs_3layer_events.csv",
+        "--leak-period-us",
+        "0",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("--leak-period-us: value 0"), "{err}");
+}
+
+#[test]
+fn simulate_writes_what_the_model_computes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let o = run(&[
+        "simulate",
+        "--config",
+        "examples/dvs_3layer.json",
+        "--events",
+        "examples/dvs_3layer_events.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (stdout, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{err}");
+    assert!(stdout.contains("synaptic updates"), "{stdout}");
+
+    // The same run in-process must give the same events.
+    let cfg = spikehdl_model::parse_and_validate(&std::fs::read_to_string(root().join("examples/dvs_3layer.json")).unwrap()).unwrap();
+    let items = spikehdl_model::io::read_inputs(&root().join("examples/dvs_3layer_events.csv"), cfg.n_cores()).unwrap();
+    let expected = spikehdl_model::ChipModel::new(&cfg).run(&items).unwrap();
+    assert!(!expected.is_empty(), "the bundled example must produce output events");
+    let got: Vec<spikehdl_model::Timed<spikehdl_model::HostOutput>> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    // Every layer of the example is active: spikes reach the readout.
+    assert!(expected.iter().any(|o| matches!(o.item, spikehdl_model::HostOutput::Spike { layer: 2, .. })));
+}
+
+#[test]
+fn simulate_bad_event_line_names_line_field_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev = write(dir.path(), "ev.csv", "t,x,y,p\n0,1,2,1\n5,200,3,0\n");
+    let o = run(&["simulate", "--config", "examples/dvs_3layer.json", "--events", ev.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("x = 200") && err.contains("0..=127"), "{err}");
+
+    let ev = write(dir.path(), "ev.jsonl", "{\"t\":0,\"kind\":\"spike\",\"layer\":9,\"c\":0,\"x\":0,\"y\":0}\n");
+    let o = run(&["simulate", "--config", "examples/dvs_3layer.json", "--events", ev.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("line 1") && err.contains("layer = 9") && err.contains("0..=8"), "{err}");
+
+    let ev = write(dir.path(), "ev.txt", "0,1,2,1\n");
+    let o = run(&["simulate", "--config", "examples/dvs_3layer.json", "--events", ev.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("unknown event file format"), "{err}");
+}
+
+#[test]
+fn simulate_csv_output_and_leak_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let o = run(&[
+        "simulate",
+        "--config",
+        "examples/dvs_3layer.json",
+        "--events",
+        "examples/dvs_3layer_events.csv",
+        "--leak-period-us",
+        "1000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let body = std::fs::read_to_string(&out).unwrap();
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("t,kind,layer,f,x,y,value"));
+    assert!(lines.count() > 0);
+    let (stdout, _) = text(&o);
+    // 4000 events spanning ~89 ms with a 1 ms leak period: 89 ticks, so 4089 items.
+    assert!(stdout.contains("input items: 4089"), "{stdout}");
+}
+
+#[test]
+fn presets_lists_reference_chip() {
+    let o = run(&["presets"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("reference") && out.contains("core 8"), "{out}");
+}
