@@ -1,0 +1,12 @@
+//! Synthesizable blocks of the spiking CNN chip in Rust-HDL, exported to
+//! Verilog under `rtl/`.
+//!
+//! - [`regmap`]: the configuration map of a core (single source of truth).
+//! - [`presets`]: the exported core types (memory sizes).
+//! - [`layer_core`]: one convolution core.
+//! - [`export`]: Verilog generation for every preset.
+
+pub mod export;
+pub mod layer_core;
+pub mod presets;
+pub mod regmap;
