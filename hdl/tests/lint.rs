@@ -1,0 +1,30 @@
+//! `verilator --lint-only -Wall` with rtl/verilator.waivers passes on every rtl/*.v.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use spikehdl_hdl::presets::PRESETS;
+
+#[test]
+fn verilator_lint_all_presets() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rtl");
+    let waivers = dir.join("verilator.waivers");
+    assert!(
+        Command::new("verilator").arg("--version").output().is_ok(),
+        "verilator is not installed: install the Debian package `verilator` (apt-get install verilator)"
+    );
+    let mut failures = Vec::new();
+    for p in PRESETS {
+        let file = dir.join(p.file_name());
+        let out = Command::new("verilator")
+            .args(["--lint-only", "-Wall", "--top-module", &p.module_name()])
+            .arg(&waivers)
+            .arg(&file)
+            .output()
+            .expect("run verilator");
+        if !out.status.success() {
+            failures.push(format!("{}:\n{}", file.display(), String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    assert!(failures.is_empty(), "verilator lint failed:\n{}", failures.join("\n"));
+}

@@ -1,0 +1,235 @@
+//! Rust-HDL simulation smoke test of `LayerCore` (tiny preset) against
+//! `spikehdl_model::CoreModel` on three hand-made layers: every output item
+//! in order, the error counter, and every neuron read back at the end.
+//! The rust-hdl simulator is slow, so the layers are small (about 1500
+//! cycles in all); the exhaustive equivalence tests run under Verilator.
+
+use std::sync::{Arc, Mutex};
+
+use rust_hdl::prelude::*;
+use spikehdl_hdl::layer_core::LayerCore;
+use spikehdl_hdl::presets;
+use spikehdl_hdl::regmap::{self, decode_output, encode_item, OutPorts};
+use spikehdl_model::neuron::NeuronParams;
+use spikehdl_model::validate::Destination;
+use spikehdl_model::{CoreItem, CoreModel, CoreOutput, Layer};
+
+type Tiny = LayerCore<10, 10, 6>;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer(
+    c: u32,
+    w_in: u32,
+    h_in: u32,
+    k: u32,
+    stride: (u32, u32),
+    pad: (u32, u32),
+    f: u32,
+    params: NeuronParams,
+    leak_enable: bool,
+    seed: u64,
+) -> Layer {
+    let w_out = Layer::output_size(w_in.into(), pad.0.into(), k.into(), stride.0.into()).unwrap() as u32;
+    let h_out = Layer::output_size(h_in.into(), pad.1.into(), k.into(), stride.1.into()).unwrap() as u32;
+    let mut rng = Lcg(seed);
+    let weights = (0..f * c * k * k)
+        .map(|_| if rng.next().is_multiple_of(4) { 0 } else { rng.range(-6, 9) as i8 })
+        .collect();
+    let biases = (0..f).map(|_| rng.range(-3, 4) as i16).collect();
+    let neurons_initial_value = (0..f * h_out * w_out).map(|_| rng.range(-4, 4) as i16).collect();
+    let d = Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 };
+    Layer {
+        c,
+        w_in,
+        h_in,
+        k,
+        stride_x: stride.0,
+        stride_y: stride.1,
+        pad_x: pad.0,
+        pad_y: pad.1,
+        f,
+        w_out,
+        h_out,
+        weights,
+        biases,
+        neurons_initial_value,
+        params,
+        leak_enable,
+        monitor_enable: false,
+        destinations: [d, d],
+    }
+}
+
+/// Runs the core on `items`; returns (outputs, err_count, stream cycles).
+fn run_rtl(layer: &Layer, items: &[CoreItem], backpressure: bool) -> (Vec<CoreOutput>, u32, u64) {
+    let cfg = regmap::config_writes(layer, presets::preset("tiny").unwrap()).unwrap();
+    let items: Vec<_> = items.iter().map(encode_item).collect();
+    let result = Arc::new(Mutex::new((Vec::new(), 0u32, 0u64)));
+    let res = result.clone();
+    let max_cycles = (cfg.len() + 40 * items.len() + 200) as u64;
+    let mut sim = Simulation::new();
+    sim.add_clock(5, |x: &mut Box<Tiny>| x.clock.next = !x.clock.val());
+    sim.add_testbench(move |mut sim: Sim<Tiny>| {
+        let mut x = sim.init()?;
+        wait_clock_false!(sim, clock, x);
+        x.reset.next = true;
+        wait_clock_true!(sim, clock, x);
+        wait_clock_false!(sim, clock, x);
+        x.reset.next = false;
+        for (a, d) in &cfg {
+            x.cfg_valid.next = true;
+            x.cfg_addr.next = u64::from(*a).into();
+            x.cfg_data.next = u64::from(*d).into();
+            wait_clock_true!(sim, clock, x);
+            wait_clock_false!(sim, clock, x);
+        }
+        x.cfg_valid.next = false;
+        let mut outs = Vec::new();
+        let mut i = 0;
+        let mut cycles = 0u64;
+        loop {
+            // Clock low: outputs reflect the state after the last edge.
+            let ready = !backpressure || (cycles / 3) % 4 != 1;
+            x.out_ready.next = ready;
+            if x.out_valid.val() && ready {
+                outs.push(OutPorts {
+                    kind: u8::from(x.out_kind.val()),
+                    f: x.out_f.val().to_u16(),
+                    x: x.out_x.val().to_u16(),
+                    y: x.out_y.val().to_u16(),
+                    value: x.out_value.val().to_u16(),
+                });
+            }
+            if i < items.len() {
+                let it = items[i];
+                x.in_valid.next = true;
+                x.in_kind.next = u64::from(it.kind).into();
+                x.in_c.next = u64::from(it.c).into();
+                x.in_x.next = u64::from(it.x).into();
+                x.in_y.next = u64::from(it.y).into();
+                x.in_f.next = u64::from(it.f).into();
+                x.in_value.next = u64::from(it.value).into();
+                if x.in_ready.val() {
+                    i += 1;
+                }
+            } else {
+                x.in_valid.next = false;
+            }
+            wait_clock_true!(sim, clock, x);
+            wait_clock_false!(sim, clock, x);
+            cycles += 1;
+            if i == items.len() && x.idle.val() && !x.out_valid.val() {
+                break;
+            }
+            sim_assert!(sim, cycles < max_cycles, x);
+        }
+        let err = x.err_count.val().to_u32();
+        *res.lock().unwrap() = (outs, err, cycles);
+        sim.done(x)
+    });
+    let mut uut = Tiny::new_top();
+    uut.connect_all();
+    sim.run(Box::new(uut), max_cycles * 10 + 10_000).unwrap();
+    let (outs, err, cycles) = result.lock().unwrap().clone();
+    (outs.iter().map(|o| decode_output(o).unwrap()).collect(), err, cycles)
+}
+
+fn check(layer: &Layer, mut items: Vec<CoreItem>, backpressure: bool) -> u64 {
+    // Read every neuron back at the end: the outputs then cover the final state.
+    for f in 0..layer.f as u16 {
+        for y in 0..layer.h_out as u16 {
+            for x in 0..layer.w_out as u16 {
+                items.push(CoreItem::ReadNeuron { f, x, y });
+            }
+        }
+    }
+    let mut model = CoreModel::new(layer);
+    let mut expected = Vec::new();
+    for it in &items {
+        model.accept(*it, &mut expected);
+    }
+    let (got, err, cycles) = run_rtl(layer, &items, backpressure);
+    eprintln!("{} items, {} outputs ({} spikes), err {err}, {cycles} stream cycles", items.len(), got.len(), got.iter().filter(|o| matches!(o, CoreOutput::Spike { .. })).count());
+    assert_eq!(got.len(), expected.len(), "output count");
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g, e, "output {i} differs");
+    }
+    assert_eq!(u64::from(err), model.counters().errors, "err_count");
+    cycles
+}
+
+fn spike(c: u16, x: u16, y: u16) -> CoreItem {
+    CoreItem::Spike { c, x, y }
+}
+
+#[test]
+fn conv_3x3_pad1_matches_model_under_backpressure() {
+    let p = NeuronParams { threshold_high: 5, threshold_low: -10, return_to_zero: false };
+    let l = layer(2, 5, 5, 3, (1, 1), (1, 1), 3, p, false, 7);
+    let items = vec![
+        spike(0, 2, 2),
+        spike(1, 0, 0),
+        spike(0, 4, 4),
+        spike(2, 1, 1), // out of shape: counted, dropped
+        CoreItem::LeakTick, // leak disabled: ignored
+        spike(1, 4, 0),
+        spike(0, 2, 2),
+        spike(1, 3, 1),
+        spike(0, 0, 4),
+        spike(0, 2, 2),
+    ];
+    check(&l, items, true);
+}
+
+#[test]
+fn strided_leak_rtz_matches_model() {
+    let p = NeuronParams { threshold_high: 4, threshold_low: -3, return_to_zero: true };
+    let l = layer(1, 6, 6, 3, (2, 4), (1, 3), 2, p, true, 11);
+    assert_eq!((l.w_out, l.h_out), (3, 3));
+    let mut items = Vec::new();
+    for y in 0..6 {
+        for x in 0..6 {
+            if (x + 2 * y) % 3 == 0 {
+                items.push(spike(0, x, y));
+            }
+        }
+        if y % 2 == 1 {
+            items.push(CoreItem::LeakTick);
+        }
+    }
+    items.push(CoreItem::WriteNeuron { f: 1, x: 2, y: 0, value: 3 });
+    items.push(CoreItem::LeakTick);
+    items.push(CoreItem::ReadNeuron { f: 5, x: 0, y: 0 }); // out of shape
+    check(&l, items, true);
+}
+
+#[test]
+fn back_to_back_same_neuron_forwarding_and_throughput() {
+    let p = NeuronParams { threshold_high: 3, threshold_low: -32768, return_to_zero: false };
+    let mut l = layer(1, 3, 3, 1, (1, 1), (0, 0), 1, p, false, 3);
+    l.weights = vec![2];
+    let mut items = vec![spike(0, 1, 1); 6];
+    items.push(CoreItem::WriteNeuron { f: 0, x: 1, y: 1, value: 32767 });
+    items.push(CoreItem::ReadNeuron { f: 0, x: 1, y: 1 });
+    items.push(spike(0, 1, 1)); // saturates, spikes, subtracts
+    items.push(CoreItem::ReadNeuron { f: 0, x: 1, y: 1 });
+    items.push(CoreItem::WriteNeuron { f: 0, x: 1, y: 1, value: -32768 });
+    items.push(CoreItem::LeakTick);
+    items.push(spike(0, 1, 1));
+    let n_items = items.len() as u64 + 9; // + the 9 read-backs
+    let cycles = check(&l, items, false);
+    // One operation per cycle, back to back: each item here is one operation
+    // (leak is off, so the tick takes one input cycle); allow pipeline drain.
+    assert!(cycles <= n_items + 4, "{cycles} cycles for {n_items} single-operation items");
+}
