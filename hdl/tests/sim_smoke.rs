@@ -233,3 +233,66 @@ fn back_to_back_same_neuron_forwarding_and_throughput() {
     // (leak is off, so the tick takes one input cycle); allow pipeline drain.
     assert!(cycles <= n_items + 4, "{cycles} cycles for {n_items} single-operation items");
 }
+
+/// A few random layers that fit the tiny preset, with full-range values
+/// (saturation, floors), every stride, paddings larger than the kernel, and
+/// random items including out-of-shape ones.
+#[test]
+fn random_small_layers_match_model() {
+    let tiny = presets::preset("tiny").unwrap();
+    let mut rng = Lcg(0x5eed);
+    let mut done = 0;
+    while done < 40 {
+        let k = rng.range(1, 5) as u32;
+        let stride = (1u32 << rng.range(0, 3), 1u32 << rng.range(0, 3));
+        let pad = (rng.range(0, 7) as u32, rng.range(0, 7) as u32);
+        let (w_in, h_in) = (rng.range(1, 10) as u32, rng.range(1, 10) as u32);
+        let (c, f) = (rng.range(1, 3) as u32, rng.range(1, 4) as u32);
+        if w_in + 2 * pad.0 < k || h_in + 2 * pad.1 < k {
+            continue;
+        }
+        let thh = rng.range(1, 300) as i16;
+        let p = NeuronParams {
+            threshold_high: thh,
+            threshold_low: rng.range(-32768, i64::from(thh) - 1) as i16,
+            return_to_zero: rng.next().is_multiple_of(2),
+        };
+        let mut l = layer(c, w_in, h_in, k, stride, pad, f, p, rng.next().is_multiple_of(2), rng.next());
+        if regmap::config_writes(&l, tiny).is_err() {
+            continue;
+        }
+        for w in l.weights.iter_mut() {
+            if !rng.next().is_multiple_of(3) {
+                *w = rng.range(-128, 127) as i8;
+            }
+        }
+        for b in l.biases.iter_mut() {
+            *b = rng.range(-32768, 32767) as i16;
+        }
+        for v in l.neurons_initial_value.iter_mut() {
+            *v = rng.range(-32768, 32767).max(i64::from(p.threshold_low)) as i16;
+        }
+        let mut items = Vec::new();
+        for _ in 0..60 {
+            let r = rng.next() % 16;
+            let (cx, cy) = ((w_in + 1) as i64, (h_in + 1) as i64);
+            items.push(match r {
+                0 => CoreItem::LeakTick,
+                1 => CoreItem::WriteNeuron {
+                    f: rng.range(0, i64::from(f)) as u16,
+                    x: rng.range(0, i64::from(l.w_out)) as u16,
+                    y: rng.range(0, i64::from(l.h_out)) as u16,
+                    value: rng.range(-32768, 32767) as i16,
+                },
+                2 => CoreItem::ReadNeuron {
+                    f: rng.range(0, i64::from(f)) as u16,
+                    x: rng.range(0, i64::from(l.w_out)) as u16,
+                    y: rng.range(0, i64::from(l.h_out)) as u16,
+                },
+                _ => spike(rng.range(0, i64::from(c)) as u16, rng.range(0, cx - 1) as u16, rng.range(0, cy - 1) as u16),
+            });
+        }
+        check(&l, items, done % 2 == 0);
+        done += 1;
+    }
+}
