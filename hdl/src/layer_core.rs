@@ -15,7 +15,7 @@
 //! | port | dir | bits | meaning |
 //! |---|---|---|---|
 //! | `clock` | in | 1 | rising-edge clock |
-//! | `reset` | in | 1 | synchronous, active high: empties the pipeline and output queue, clears `err_count`; keeps configuration and memories |
+//! | `reset` | in | 1 | synchronous, active high: empties the pipeline and output queue, clears `err_count`, holds `in_ready` low; keeps configuration and memories |
 //! | `in_valid`, `in_ready` | in, out | 1, 1 | input stream handshake |
 //! | `in_kind` | in | 2 | 0 spike, 1 leak tick, 2 write neuron, 3 read neuron |
 //! | `in_c`, `in_x`, `in_y`, `in_f` | in | 16 each | spike: c, x, y; write/read: f, x, y |

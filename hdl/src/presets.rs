@@ -37,7 +37,7 @@ impl CorePreset {
     }
 }
 
-/// Invokes `$m!(name_ident, "name", KA, NA, BA, capacity_expr)` once per
+/// Invokes `$m!(NAME_IDENT, "name", KA, NA, BA)` once per
 /// exported preset. This is the one list of presets; [`PRESETS`] is built
 /// from the same literal rows (checked by a test).
 #[macro_export]

@@ -308,9 +308,108 @@ pub fn config_writes(layer: &Layer, preset: &CorePreset) -> Result<Vec<(u32, u32
     Ok(w)
 }
 
+/// `ReadNeuron` items for every neuron of `layer`, in neuron-address order.
+/// Appended to a stream, their answers plus [`neuron_image_from_values`]
+/// give the core's whole neuron memory.
+pub fn readback_items(layer: &Layer) -> Vec<CoreItem> {
+    let mut v = Vec::with_capacity((layer.f * layer.h_out * layer.w_out) as usize);
+    for f in 0..layer.f as u16 {
+        for y in 0..layer.h_out as u16 {
+            for x in 0..layer.w_out as u16 {
+                v.push(CoreItem::ReadNeuron { f, x, y });
+            }
+        }
+    }
+    v
+}
+
+/// The neuron memory image (spec §2 layout, the same shape as
+/// `CoreModel::neuron_memory_image()`) from the `NeuronValue` answers of a
+/// core; addresses no neuron maps to are 0, as [`config_writes`] leaves them
+/// and the core never writes them. Other outputs are ignored.
+pub fn neuron_image_from_values(layer: &Layer, outputs: &[CoreOutput]) -> Vec<i16> {
+    let b = layer.address_bits();
+    let mut img = vec![0i16; layer.footprint().neuron_words as usize];
+    for o in outputs {
+        if let CoreOutput::NeuronValue { f, x, y, value } = *o {
+            img[b.neuron_address(f.into(), y.into(), x.into()) as usize] = value;
+        }
+    }
+    img
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spikehdl_model::neuron::NeuronParams;
+    use spikehdl_model::validate::Destination;
+    use spikehdl_model::CoreModel;
+
+    fn sample_layer() -> Layer {
+        let (c, f, k, w_out, h_out) = (2u32, 3u32, 3u32, 5u32, 3u32);
+        let d = Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 };
+        Layer {
+            c,
+            w_in: 5,
+            h_in: 3,
+            k,
+            stride_x: 1,
+            stride_y: 1,
+            pad_x: 1,
+            pad_y: 1,
+            f,
+            w_out,
+            h_out,
+            weights: (0..f * c * k * k).map(|i| (i as i8).wrapping_mul(37)).collect(),
+            biases: vec![1, -2, 3],
+            neurons_initial_value: (0..f * h_out * w_out).map(|i| i as i16 * 7 - 20).collect(),
+            params: NeuronParams { threshold_high: 10, threshold_low: -5, return_to_zero: false },
+            leak_enable: true,
+            monitor_enable: false,
+            destinations: [d, d],
+        }
+    }
+
+    #[test]
+    fn config_writes_load_the_model_image() {
+        let l = sample_layer();
+        let w = config_writes(&l, crate::presets::preset("tiny").unwrap()).unwrap();
+        let neuron: Vec<i16> = w
+            .iter()
+            .filter(|(a, _)| a >> REGION_SHIFT == REGION_NEURON)
+            .map(|&(_, d)| d as u16 as i16)
+            .collect();
+        assert_eq!(neuron, CoreModel::new(&l).neuron_memory_image());
+        let b = l.address_bits();
+        let kw: std::collections::HashMap<u32, u32> =
+            w.iter().filter(|(a, _)| a >> REGION_SHIFT == REGION_KERNEL).map(|&(a, d)| (a & 0xffff, d)).collect();
+        assert_eq!(kw.len() as u64, l.footprint().kernel_words);
+        assert_eq!(kw[&(b.kernel_address(3, 2, 1, 2, 1) as u32)], u32::from(l.weight(2, 1, 2, 1) as u8));
+        let flags = w.iter().find(|(a, _)| *a == cfg_address(REGION_REGS, reg::FLAGS)).unwrap().1;
+        assert_eq!(flags, FLAG_LEAK_ENABLE);
+    }
+
+    #[test]
+    fn capacity_is_enforced() {
+        let mut l = sample_layer();
+        l.f = 64;
+        l.biases = vec![0; 64];
+        l.weights = vec![0; (64 * l.c * l.k * l.k) as usize];
+        l.neurons_initial_value = vec![0; (64 * l.h_out * l.w_out) as usize];
+        let e = config_writes(&l, crate::presets::preset("tiny").unwrap()).unwrap_err();
+        assert!(e.contains("kernel"), "{e}");
+    }
+
+    #[test]
+    fn readback_round_trip() {
+        let l = sample_layer();
+        let mut m = CoreModel::new(&l);
+        let mut out = Vec::new();
+        for it in readback_items(&l) {
+            m.accept(it, &mut out);
+        }
+        assert_eq!(neuron_image_from_values(&l, &out), m.neuron_memory_image());
+    }
 
     #[test]
     fn item_round_trip_kinds() {

@@ -147,13 +147,8 @@ fn run_rtl(layer: &Layer, items: &[CoreItem], backpressure: bool) -> (Vec<CoreOu
 
 fn check(layer: &Layer, mut items: Vec<CoreItem>, backpressure: bool) -> u64 {
     // Read every neuron back at the end: the outputs then cover the final state.
-    for f in 0..layer.f as u16 {
-        for y in 0..layer.h_out as u16 {
-            for x in 0..layer.w_out as u16 {
-                items.push(CoreItem::ReadNeuron { f, x, y });
-            }
-        }
-    }
+    let n_before = items.len();
+    items.extend(regmap::readback_items(layer));
     let mut model = CoreModel::new(layer);
     let mut expected = Vec::new();
     for it in &items {
@@ -166,6 +161,14 @@ fn check(layer: &Layer, mut items: Vec<CoreItem>, backpressure: bool) -> u64 {
         assert_eq!(g, e, "output {i} differs");
     }
     assert_eq!(u64::from(err), model.counters().errors, "err_count");
+    // The answers to the read-back items are the whole neuron memory.
+    let mut tail = Vec::new();
+    let mut m2 = CoreModel::new(layer);
+    for it in &items[..n_before] {
+        m2.accept(*it, &mut tail);
+    }
+    let readback = &got[tail.len()..];
+    assert_eq!(regmap::neuron_image_from_values(layer, readback), model.neuron_memory_image(), "neuron memory");
     cycles
 }
 
