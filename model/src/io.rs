@@ -19,6 +19,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::chip::check_item;
 use crate::events::{HostInput, HostOutput, Timed};
@@ -69,20 +70,22 @@ pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>,
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawItem {
-    t: Option<serde_json::Number>,
+    // Any JSON value, so that a wrong type gets an error naming its field.
+    t: Option<Value>,
     kind: String,
-    layer: Option<i64>,
-    c: Option<i64>,
-    f: Option<i64>,
-    x: Option<i64>,
-    y: Option<i64>,
-    p: Option<i64>,
-    value: Option<i64>,
+    layer: Option<Value>,
+    c: Option<Value>,
+    f: Option<Value>,
+    x: Option<Value>,
+    y: Option<Value>,
+    p: Option<Value>,
+    value: Option<Value>,
 }
 
-fn field<T: TryFrom<i64>>(v: Option<i64>, name: &str, kind: &str) -> Result<T, String> {
-    let v = v.ok_or_else(|| format!("{kind} item is missing field {name:?}"))?;
-    T::try_from(v).map_err(|_| format!("{kind} item: field {name} = {v} does not fit its type"))
+fn field<T: TryFrom<i64>>(v: &Option<Value>, name: &str, kind: &str) -> Result<T, String> {
+    let v = v.as_ref().ok_or_else(|| format!("{kind} item is missing field {name:?}"))?;
+    let n = v.as_i64().ok_or_else(|| format!("{kind} item: field {name} = {v} is not an integer"))?;
+    T::try_from(n).map_err(|_| format!("{kind} item: field {name} = {n} does not fit its type"))
 }
 
 fn timestamp(s: &str) -> Result<u64, String> {
@@ -100,11 +103,11 @@ fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
     let item = match k {
         "dvs" => {
             unexpected(&[("layer", r.layer.is_some()), ("c", r.c.is_some()), ("f", r.f.is_some()), ("value", r.value.is_some())])?;
-            HostInput::Dvs { x: field(r.x, "x", k)?, y: field(r.y, "y", k)?, p: field(r.p, "p", k)? }
+            HostInput::Dvs { x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)?, p: field(&r.p, "p", k)? }
         }
         "spike" => {
             unexpected(&[("f", r.f.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
-            HostInput::Spike { layer: field(r.layer, "layer", k)?, c: field(r.c, "c", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)? }
+            HostInput::Spike { layer: field(&r.layer, "layer", k)?, c: field(&r.c, "c", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)? }
         }
         "leak_tick" => {
             unexpected(&[
@@ -120,13 +123,13 @@ fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
         }
         "write_neuron" => {
             unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some())])?;
-            let v = r.value.ok_or("write_neuron item is missing field \"value\"")?;
+            let v: i64 = field(&r.value, "value", k)?;
             let value = i16::try_from(v).map_err(|_| format!("write_neuron item: field value = {v} is out of range -32768..=32767"))?;
-            HostInput::WriteNeuron { layer: field(r.layer, "layer", k)?, f: field(r.f, "f", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)?, value }
+            HostInput::WriteNeuron { layer: field(&r.layer, "layer", k)?, f: field(&r.f, "f", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)?, value }
         }
         "read_neuron" => {
             unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
-            HostInput::ReadNeuron { layer: field(r.layer, "layer", k)?, f: field(r.f, "f", k)?, x: field(r.x, "x", k)?, y: field(r.y, "y", k)? }
+            HostInput::ReadNeuron { layer: field(&r.layer, "layer", k)?, f: field(&r.f, "f", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)? }
         }
         other => {
             return Err(format!("unknown kind {other:?}; expected dvs, spike, leak_tick, write_neuron or read_neuron"))

@@ -225,7 +225,9 @@ pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
     }
     let dvs = cfg.dvs_layer.as_ref().and_then(|d| validate_dvs("dvs_layer", d, n, &mut e));
 
-    // Destination compatibility needs every layer validated first.
+    // Destination compatibility needs every layer validated first. A core whose
+    // layer is configured but invalid already has its own errors: not repeated here.
+    let unconfigured = |j: usize| !matches!(cfg.cnn_layers.get(j), Some(Some(_)));
     for (i, l) in layers.iter().enumerate() {
         let Some(l) = l else { continue };
         for (d, dest) in l.destinations.iter().enumerate() {
@@ -235,7 +237,10 @@ pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
             let path = format!("cnn_layers[{i}].destinations[{d}]");
             let j = dest.layer as usize;
             match layers.get(j).and_then(|t| t.as_ref()) {
-                None => e.push(format!("{path}.layer"), format!("value {j} names core {j}, which has no layer configured")),
+                None if unconfigured(j) => {
+                    e.push(format!("{path}.layer"), format!("value {j} names core {j}, which has no layer configured"))
+                }
+                None => {}
                 Some(t) => {
                     let (pw, ph) = (l.w_out / dest.pooling, l.h_out / dest.pooling);
                     if (pw, ph) != (t.w_in, t.h_in) {
@@ -269,7 +274,10 @@ pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
             let Some(j) = dest else { continue };
             let path = format!("dvs_layer.destinations[{k}].layer");
             match layers.get(*j as usize).and_then(|t| t.as_ref()) {
-                None => e.push(path, format!("value {j} names core {j}, which has no layer configured")),
+                None if unconfigured(*j as usize) => {
+                    e.push(path, format!("value {j} names core {j}, which has no layer configured"))
+                }
+                None => {}
                 Some(t) => {
                     if (w, h) != (t.w_in, t.h_in) {
                         e.push(
@@ -347,8 +355,8 @@ fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) 
     use limits::*;
     let before = e.0.len();
     e.range(&format!("{path}.input_shape.features"), l.input_shape.features, 1, MAX_CHANNELS);
-    e.range(&format!("{path}.input_shape.x"), l.input_shape.x, 1, MAX_INPUT_SIZE);
-    e.range(&format!("{path}.input_shape.y"), l.input_shape.y, 1, MAX_INPUT_SIZE);
+    let x_ok = e.range(&format!("{path}.input_shape.x"), l.input_shape.x, 1, MAX_INPUT_SIZE);
+    let y_ok = e.range(&format!("{path}.input_shape.y"), l.input_shape.y, 1, MAX_INPUT_SIZE);
     e.range(&format!("{path}.output_shape.features"), l.output_shape.features, 1, MAX_CHANNELS);
     e.range(&format!("{path}.output_shape.x"), l.output_shape.x, 1, MAX_OUTPUT_SIZE);
     e.range(&format!("{path}.output_shape.y"), l.output_shape.y, 1, MAX_OUTPUT_SIZE);
@@ -359,10 +367,14 @@ fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) 
     e.range(&format!("{path}.threshold_low"), l.threshold_low, -32768, l.threshold_high.clamp(1, 32767) - 1);
 
     if k_ok && s_ok && p_ok {
-        for (axis, input, pad, stride, stated) in [
-            ("x", l.input_shape.x, l.padding.x, l.stride.x, l.output_shape.x),
-            ("y", l.input_shape.y, l.padding.y, l.stride.y, l.output_shape.y),
+        for (axis, in_ok, input, pad, stride, stated) in [
+            ("x", x_ok, l.input_shape.x, l.padding.x, l.stride.x, l.output_shape.x),
+            ("y", y_ok, l.input_shape.y, l.padding.y, l.stride.y, l.output_shape.y),
         ] {
+            // An input size out of range has its own error (and could overflow here).
+            if !in_ok {
+                continue;
+            }
             match Layer::output_size(input, pad, l.kernel_size, stride) {
                 None => e.push(
                     format!("{path}.kernel_size"),
@@ -387,7 +399,7 @@ fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) 
         if !layer_ok && dc.enable {
             e.push(
                 format!("{dp}.layer"),
-                format!("value {} is neither a core id (0..={}) nor the host readout ({HOST_LAYER})", dc.layer, n_cores - 1),
+                format!("value {} is neither a core id (0..={}) nor the host readout ({HOST_LAYER})", dc.layer, n_cores as i64 - 1),
             );
         }
         e.one_of(&format!("{dp}.pooling"), dc.pooling, &POOLINGS);
@@ -553,7 +565,7 @@ fn validate_dvs(path: &str, d: &DvsLayerConfig, n_cores: usize, e: &mut Errs) ->
             if (0..n_cores as i64).contains(&dc.layer) {
                 dests[k] = Some(dc.layer as u8);
             } else {
-                e.push(format!("{path}.destinations[{k}].layer"), format!("value {} is not a core id (0..={})", dc.layer, n_cores - 1));
+                e.push(format!("{path}.destinations[{k}].layer"), format!("value {} is not a core id (0..={})", dc.layer, n_cores as i64 - 1));
             }
         }
         if e.0.len() == before {
