@@ -31,7 +31,11 @@ enum Command {
     Check(cmd::check::Args),
     /// Run an event file through the golden model.
     Simulate(cmd::simulate::Args),
-    /// Measure the model's throughput (and, where built, the RTL's).
+    /// Write the Verilog of every core preset (rtl/ by default).
+    ExportRtl(cmd::export_rtl::Args),
+    /// Co-simulate: replay each core's stream on the verilated core and compare with the model.
+    Cosim(cmd::cosim::Args),
+    /// Measure throughput: model, RTL co-simulation, rust-hdl simulator.
     Bench(cmd::bench::Args),
     /// List the named chip presets.
     Presets,
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(a) => cmd::check::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
+        Command::ExportRtl(a) => cmd::export_rtl::run(a),
+        Command::Cosim(a) => cmd::cosim::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Presets => cmd::presets::run(),
     };

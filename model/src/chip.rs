@@ -52,6 +52,9 @@ pub struct ChipModel {
     scratch: Vec<CoreOutput>,
     /// Guard against destination cycles that never settle.
     pub max_items_per_input: u64,
+    /// When set, every item a core accepts is recorded here (core id, item):
+    /// the per-core streams a co-simulation scoreboard replays.
+    pub trace: Option<Vec<(usize, CoreItem)>>,
 }
 
 impl ChipModel {
@@ -64,6 +67,7 @@ impl ChipModel {
             queue: VecDeque::new(),
             scratch: Vec::new(),
             max_items_per_input: 100_000_000,
+            trace: None,
             cfg: cfg.clone(),
         }
     }
@@ -163,6 +167,9 @@ impl ChipModel {
                 continue;
             };
             outs.clear();
+            if let Some(t) = self.trace.as_mut() {
+                t.push((i, item));
+            }
             core.accept(item, &mut outs);
             let (monitor, dests): (bool, [Destination; 2]) = (core.layer().monitor_enable, core.layer().destinations);
             let layer = i as u8;

@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod check;
+pub mod cosim;
+pub mod export_rtl;
 pub mod presets;
 pub mod simulate;
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Deliberate RTL bugs: each mutant is a one-line edit of the exported tiny
+# core; the equivalence generator must catch it. Prints after how many
+# generated cases each one is caught. Build output stays in target/.
+#
+#   scripts/mutants.sh            # all mutants
+#   PROPTEST_CASES=500 scripts/mutants.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=rtl/layer_core_tiny.v
+
+# name | sed expression (applied to the tiny core)
+mutants=(
+  'spike on > instead of >=|s/spike = s_biased >= th_biased;/spike = s_biased > th_biased;/'
+  'wrap instead of saturate|s/if (sum_b16 != sum_b15) begin/if (1'"'"'b0) begin/'
+  'padding off by one (x)|s/ax = ((in_x) \& 8'"'"'hff) + ((r_pad_x\$q) \& 8'"'"'hff);/ax = ((in_x) \& 8'"'"'hff) + ((r_pad_x$q) \& 8'"'"'hff) + 8'"'"'h1;/'
+  'no read-after-write forwarding|s/fwd = fw_valid\$q \&\& (fw_addr\$q == m_naddr\$q);/fwd = 1'"'"'b0;/'
+  'zero weights not skipped|s/do_upd = is_upd \&\& (w16 != 32'"'"'h0);/do_upd = is_upd;/'
+  'no threshold_low floor|s/if (r_biased < tl_biased) begin/if (1'"'"'b0) begin/'
+)
+if [ -n "${MUTANTS:-}" ]; then IFS=';' read -r -a mutants <<< "$MUTANTS"; fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for m in "${mutants[@]}"; do
+  name=${m%%|*}; expr=${m#*|}
+  mkdir -p "$work/rtl"; rm -f "$work/rtl"/*
+  cp rtl/verilator.waivers "$work/rtl/"
+  sed "$expr" "$src" > "$work/rtl/layer_core_tiny.v"
+  if cmp -s "$src" "$work/rtl/layer_core_tiny.v"; then
+    echo "mutant '$name': sed expression matched nothing; fix the script"; exit 2
+  fi
+  echo "== mutant: $name"
+  diff "$src" "$work/rtl/layer_core_tiny.v" | sed 's/^/   /' | head -6 || true
+  SPIKEHDL_RTL_DIR="$work/rtl" SPIKEHDL_VERILATE=layer_core_tiny \
+    cargo test -q --release -p spikehdl-testbenches --test mutants -- --ignored --nocapture 2>/dev/null | grep MUTANT-RESULT || echo "   (build or run failed)"
+done
+echo "== unmodified RTL"
+SPIKEHDL_VERILATE=layer_core_tiny cargo test -q --release -p spikehdl-testbenches --test mutants -- --ignored --nocapture 2>/dev/null | grep MUTANT-RESULT
