@@ -5,8 +5,10 @@
 //! - [`presets`]: the exported core types (memory sizes).
 //! - [`layer_core`]: one convolution core.
 //! - [`export`]: Verilog generation for every preset.
+//! - [`rhdl_sim`]: the tiny core in rust-hdl's own simulator (benchmark reference).
 
 pub mod export;
 pub mod layer_core;
 pub mod presets;
 pub mod regmap;
+pub mod rhdl_sim;

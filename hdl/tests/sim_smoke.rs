@@ -4,17 +4,10 @@
 //! The rust-hdl simulator is slow, so the layers are small (about 1500
 //! cycles in all); the exhaustive equivalence tests run under Verilator.
 
-use std::sync::{Arc, Mutex};
-
-use rust_hdl::prelude::*;
-use spikehdl_hdl::layer_core::LayerCore;
-use spikehdl_hdl::presets;
-use spikehdl_hdl::regmap::{self, decode_output, encode_item, OutPorts};
+use spikehdl_hdl::{presets, regmap};
 use spikehdl_model::neuron::NeuronParams;
 use spikehdl_model::validate::Destination;
 use spikehdl_model::{CoreItem, CoreModel, CoreOutput, Layer};
-
-type Tiny = LayerCore<10, 10, 6>;
 
 struct Lcg(u64);
 impl Lcg {
@@ -73,76 +66,8 @@ fn layer(
 
 /// Runs the core on `items`; returns (outputs, err_count, stream cycles).
 fn run_rtl(layer: &Layer, items: &[CoreItem], backpressure: bool) -> (Vec<CoreOutput>, u32, u64) {
-    let cfg = regmap::config_writes(layer, presets::preset("tiny").unwrap()).unwrap();
-    let items: Vec<_> = items.iter().map(encode_item).collect();
-    let result = Arc::new(Mutex::new((Vec::new(), 0u32, 0u64)));
-    let res = result.clone();
-    let max_cycles = (cfg.len() + 40 * items.len() + 200) as u64;
-    let mut sim = Simulation::new();
-    sim.add_clock(5, |x: &mut Box<Tiny>| x.clock.next = !x.clock.val());
-    sim.add_testbench(move |mut sim: Sim<Tiny>| {
-        let mut x = sim.init()?;
-        wait_clock_false!(sim, clock, x);
-        x.reset.next = true;
-        wait_clock_true!(sim, clock, x);
-        wait_clock_false!(sim, clock, x);
-        x.reset.next = false;
-        for (a, d) in &cfg {
-            x.cfg_valid.next = true;
-            x.cfg_addr.next = u64::from(*a).into();
-            x.cfg_data.next = u64::from(*d).into();
-            wait_clock_true!(sim, clock, x);
-            wait_clock_false!(sim, clock, x);
-        }
-        x.cfg_valid.next = false;
-        let mut outs = Vec::new();
-        let mut i = 0;
-        let mut cycles = 0u64;
-        loop {
-            // Clock low: outputs reflect the state after the last edge.
-            let ready = !backpressure || (cycles / 3) % 4 != 1;
-            x.out_ready.next = ready;
-            if x.out_valid.val() && ready {
-                outs.push(OutPorts {
-                    kind: u8::from(x.out_kind.val()),
-                    f: x.out_f.val().to_u16(),
-                    x: x.out_x.val().to_u16(),
-                    y: x.out_y.val().to_u16(),
-                    value: x.out_value.val().to_u16(),
-                });
-            }
-            if i < items.len() {
-                let it = items[i];
-                x.in_valid.next = true;
-                x.in_kind.next = u64::from(it.kind).into();
-                x.in_c.next = u64::from(it.c).into();
-                x.in_x.next = u64::from(it.x).into();
-                x.in_y.next = u64::from(it.y).into();
-                x.in_f.next = u64::from(it.f).into();
-                x.in_value.next = u64::from(it.value).into();
-                if x.in_ready.val() {
-                    i += 1;
-                }
-            } else {
-                x.in_valid.next = false;
-            }
-            wait_clock_true!(sim, clock, x);
-            wait_clock_false!(sim, clock, x);
-            cycles += 1;
-            if i == items.len() && x.idle.val() && !x.out_valid.val() {
-                break;
-            }
-            sim_assert!(sim, cycles < max_cycles, x);
-        }
-        let err = x.err_count.val().to_u32();
-        *res.lock().unwrap() = (outs, err, cycles);
-        sim.done(x)
-    });
-    let mut uut = Tiny::new_top();
-    uut.connect_all();
-    sim.run(Box::new(uut), max_cycles * 10 + 10_000).unwrap();
-    let (outs, err, cycles) = result.lock().unwrap().clone();
-    (outs.iter().map(|o| decode_output(o).unwrap()).collect(), err, cycles)
+    let r = spikehdl_hdl::rhdl_sim::run_tiny(layer, items, backpressure).unwrap();
+    (r.outputs, r.err_count, r.stream_cycles)
 }
 
 fn check(layer: &Layer, mut items: Vec<CoreItem>, backpressure: bool) -> u64 {

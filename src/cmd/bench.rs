@@ -18,6 +18,12 @@ pub struct Args {
     /// Repetitions; the best run is reported.
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Input spikes of the simulator comparison (Verilator vs rust-hdl's simulator).
+    #[arg(long, default_value_t = 1500)]
+    sim_spikes: usize,
+    /// Only the model figures (no RTL).
+    #[arg(long)]
+    model_only: bool,
 }
 
 /// A small deterministic PRNG (xorshift64*), so the workload is the same everywhere.
@@ -105,8 +111,7 @@ fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    if !cfg!(debug_assertions) {
-    } else {
+    if cfg!(debug_assertions) {
         eprintln!("warning: debug build; run `cargo run --release -- bench` for meaningful figures");
     }
     let cfg = spikehdl_model::validate(&dense_config()).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -179,5 +184,97 @@ pub fn run(a: Args) -> Result<u8> {
         ((secs - t0 - t3) / secs * 100.0).max(0.0)
     );
     println!("target: >= 300 M updates/s on one thread -> {:.1} M updates/s", total as f64 / secs / 1e6);
+    if a.model_only {
+        return Ok(crate::EXIT_OK);
+    }
+
+    // RTL throughput: the same per-core streams on the verilated reference cores.
+    println!();
+    println!("RTL core under Verilator, dense streams from the run above (no stalls):");
+    println!("{:<36} {:>10} {:>12} {:>12} {:>10} {:>12}", "core (preset)", "items", "updates", "cycles", "upd/cycle", "M cycles/s");
+    let n0 = core0_in.len().min(20_000);
+    let n3 = core3_in.len().min(2_000);
+    for (name, preset, layer, items) in
+        [("core 0 2->16 64x64 (ref_a)", "ref_a", l0, &core0_in[..n0]), ("core 3 16->32 32x32 (ref_b)", "ref_b", l3, &core3_in[..n3])]
+    {
+        let f = rtl_dense(preset, layer, items)?;
+        println!(
+            "{:<36} {:>10} {:>12} {:>12} {:>10.4} {:>12.2}",
+            name, items.len(), f.updates, f.cycles, f.updates as f64 / f.cycles as f64, f.cycles as f64 / f.seconds / 1e6
+        );
+    }
+    println!("target: >= 0.95 updates/cycle (1.0 = one neuron update per clock)");
+
+    // The same core and stimulus in Verilator and in rust-hdl's simulator.
+    simulators(a.sim_spikes)?;
     Ok(crate::EXIT_OK)
+}
+
+struct RtlFigures {
+    updates: u64,
+    cycles: u64,
+    seconds: f64,
+}
+
+/// Runs `items` on the verilated core of `preset`, checking the outputs against the model.
+fn rtl_dense(preset: &str, layer: &spikehdl_model::Layer, items: &[CoreItem]) -> Result<RtlFigures> {
+    use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
+    let p = spikehdl_hdl::presets::preset(preset).ok_or_else(|| anyhow::anyhow!("no core preset {preset}"))?;
+    let mut dut = CoreDut::new(p, None)?;
+    dut.configure(layer).map_err(|e| anyhow::anyhow!(e))?;
+    let t0 = Instant::now();
+    let r = dut.run(items, Stalls::default(), u64::MAX);
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut model = CoreModel::new(layer);
+    let mut want = Vec::new();
+    for it in items {
+        model.accept(*it, &mut want);
+    }
+    if r.outputs != want || !r.protocol_violations.is_empty() {
+        anyhow::bail!("RTL core {preset} disagrees with the model on the benchmark stream (run `cosim` for a transcript)");
+    }
+    Ok(RtlFigures { updates: model.counters().synaptic_updates, cycles: r.cycles, seconds })
+}
+
+/// Verilator vs rust-hdl's simulator on the tiny core, same layer, same spikes.
+fn simulators(n_spikes: usize) -> Result<()> {
+    use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
+    let cap = spikehdl_hdl::presets::preset("tiny").expect("tiny preset").capacity;
+    // C=2, 16x16, 3x3 pad 1, F=4: 36 updates per spike, 1 Ki neurons (the tiny preset's capacity).
+    let g = spikehdl_testbenches::strategies::Geometry { k: 3, stride: (1, 1), pad: (1, 1), w_in: 16, h_in: 16, w_out: 16, h_out: 16, c: 2, f: 4 };
+    let mut rng = Rng::new(11);
+    let w: Vec<i64> = (0..2 * 4 * 9).map(|_| rng.below(60) as i64 - 20).collect();
+    let layer = spikehdl_testbenches::strategies::build_layer(cap, &g, 100, -100, &w, &[0; 4], &vec![0; 1024], false, false);
+    let items: Vec<CoreItem> =
+        (0..n_spikes).map(|_| CoreItem::Spike { c: rng.below(2) as u16, x: rng.below(16) as u16, y: rng.below(16) as u16 }).collect();
+    let mut model = CoreModel::new(&layer);
+    let want: Vec<CoreOutput> = items.iter().flat_map(|i| model.accept_vec(*i)).collect();
+
+    let p = spikehdl_hdl::presets::preset("tiny").expect("tiny preset");
+    let mut best_v = f64::INFINITY;
+    let mut v_cycles = 0;
+    for _ in 0..5 {
+        let mut dut = CoreDut::new(p, None)?;
+        dut.configure(&layer).map_err(|e| anyhow::anyhow!(e))?;
+        let t0 = Instant::now();
+        let r = dut.run(&items, Stalls::default(), u64::MAX);
+        best_v = best_v.min(t0.elapsed().as_secs_f64());
+        v_cycles = r.cycles;
+        if r.outputs != want {
+            anyhow::bail!("Verilator run of the tiny core disagrees with the model");
+        }
+    }
+    let h = spikehdl_hdl::rhdl_sim::run_tiny(&layer, &items, false).map_err(|e| anyhow::anyhow!(e))?;
+    if h.outputs != want {
+        anyhow::bail!("rust-hdl simulation of the tiny core disagrees with the model");
+    }
+    let v_rate = v_cycles as f64 / best_v;
+    let h_rate = h.stream_cycles as f64 / h.stream_seconds;
+    println!();
+    println!("one core, same layer and stimulus ({n_spikes} spikes, tiny preset, C=2 16x16 3x3 F=4), driven from Rust:");
+    println!("{:<28} {:>10} {:>10} {:>14} {:>10}", "simulator", "cycles", "seconds", "cycles/s", "ratio");
+    println!("{:<28} {:>10} {:>10.4} {:>14.0} {:>10.1}", "Verilator 5 (our shim)", v_cycles, best_v, v_rate, v_rate / h_rate);
+    println!("{:<28} {:>10} {:>10.4} {:>14.0} {:>10.1}", "rust-hdl 0.46 simulator", h.stream_cycles, h.stream_seconds, h_rate, 1.0);
+    println!("targets: >= 5 M cycles/s and >= 300x rust-hdl -> {:.2} M cycles/s, {:.0}x", v_rate / 1e6, v_rate / h_rate);
+    Ok(())
 }
