@@ -4,7 +4,7 @@
 //! random stalls on both streams. Output sequence, error counter and final
 //! neuron states must match exactly.
 //!
-//! Default: 96 cases (about 2 s). `PROPTEST_CASES=N` scales it.
+//! Default: 1000 cases (about 1-2 s in release). `PROPTEST_CASES=N` scales it.
 
 use proptest::prelude::*;
 use spikehdl_hdl::presets::preset;
@@ -12,7 +12,7 @@ use spikehdl_testbenches::scoreboard::check_core_case;
 use spikehdl_testbenches::strategies::{cases, core_case};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(96), max_shrink_iters: 4000, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/core_equivalence.txt"))), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(1000), max_shrink_iters: 4000, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/core_equivalence.txt"))), ..ProptestConfig::default() })]
 
     #[test]
     fn tiny_core_matches_model(case in core_case(preset("tiny").expect("tiny preset").capacity, 12, 48)) {
