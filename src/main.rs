@@ -35,6 +35,8 @@ enum Command {
     ExportRtl(cmd::export_rtl::Args),
     /// Co-simulate: replay each core's stream on the verilated core and compare with the model.
     Cosim(cmd::cosim::Args),
+    /// FPGA synthesis of an exported core: resource table and Fmax (Yosys, nextpnr-ice40).
+    Synth(cmd::synth::Args),
     /// Measure throughput: model, RTL co-simulation, rust-hdl simulator.
     Bench(cmd::bench::Args),
     /// List the named chip presets.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::ExportRtl(a) => cmd::export_rtl::run(a),
         Command::Cosim(a) => cmd::cosim::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Presets => cmd::presets::run(),
     };

@@ -6,6 +6,7 @@ pub mod cosim;
 pub mod export_rtl;
 pub mod presets;
 pub mod simulate;
+pub mod synth;
 
 use std::path::Path;
 
