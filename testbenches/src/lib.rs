@@ -5,8 +5,10 @@
 //! - [`core_dut`]: one layer core under Verilator.
 //! - [`strategies`]: proptest generators biased towards the edges of the legal space.
 //! - [`scoreboard`]: comparison and failure transcripts.
+//! - [`icarus`]: the same core and stimulus under Icarus Verilog (simulator benchmark).
 
 pub mod core_dut;
+pub mod icarus;
 pub mod scoreboard;
 pub mod strategies;
 
