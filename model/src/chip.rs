@@ -204,35 +204,48 @@ pub fn route(d: &Destination, f: u16, x: u16, y: u16) -> (u16, u16, u16) {
 }
 
 /// Checks the static limits of spec §8 for a host input item.
+/// The static limit (inclusive) of one field of a host input item (spec §8),
+/// for a chip with `n_cores` cores: the one table both [`check_item`] and the
+/// event-file readers use. `None` for a field the kind does not have.
+pub fn static_limit(kind: &str, field: &str, n_cores: usize) -> Option<(i64, i64)> {
+    let xy = limits::DVS_SIZE - 1;
+    let neuron_xy = limits::MAX_OUTPUT_SIZE - 1;
+    let ch = limits::MAX_CHANNELS - 1;
+    let layer = (0, n_cores as i64 - 1);
+    match (kind, field) {
+        ("dvs", "x" | "y") => Some((0, xy)),
+        ("dvs", "p") => Some((0, 1)),
+        ("spike", "layer") | ("write_neuron" | "read_neuron", "layer") => Some(layer),
+        ("spike", "c") | ("write_neuron" | "read_neuron", "f") => Some((0, ch)),
+        ("spike", "x" | "y") => Some((0, xy)),
+        ("write_neuron" | "read_neuron", "x" | "y") => Some((0, neuron_xy)),
+        ("write_neuron", "value") => Some((i16::MIN.into(), i16::MAX.into())),
+        _ => None,
+    }
+}
+
+/// Checks the static limits of spec §8 for a host input item.
 pub fn check_item(item: &HostInput, n_cores: usize) -> Result<(), ItemError> {
-    let n = n_cores as i64;
-    let range = |item: &'static str, field: &'static str, v: i64, lo: i64, hi: i64| {
-        if v < lo || v > hi {
-            Err(ItemError::OutOfRange { item, field, value: v, limit: format!("{lo}..={hi}") })
-        } else {
-            Ok(())
+    let check = |kind: &'static str, fields: &[(&'static str, i64)]| -> Result<(), ItemError> {
+        for &(field, v) in fields {
+            let (lo, hi) = static_limit(kind, field, n_cores).unwrap_or((i64::MIN, i64::MAX));
+            if v < lo || v > hi {
+                return Err(ItemError::OutOfRange { item: kind, field, value: v, limit: format!("{lo}..={hi}") });
+            }
         }
+        Ok(())
     };
-    let xy_max = limits::DVS_SIZE - 1;
     match *item {
-        HostInput::Dvs { x, y, p } => {
-            range("dvs", "x", x.into(), 0, xy_max)?;
-            range("dvs", "y", y.into(), 0, xy_max)?;
-            range("dvs", "p", p.into(), 0, 1)
-        }
+        HostInput::Dvs { x, y, p } => check("dvs", &[("x", x.into()), ("y", y.into()), ("p", p.into())]),
         HostInput::Spike { layer, c, x, y } => {
-            range("spike", "layer", layer.into(), 0, n - 1)?;
-            range("spike", "c", c.into(), 0, limits::MAX_CHANNELS - 1)?;
-            range("spike", "x", x.into(), 0, xy_max)?;
-            range("spike", "y", y.into(), 0, xy_max)
+            check("spike", &[("layer", layer.into()), ("c", c.into()), ("x", x.into()), ("y", y.into())])
         }
         HostInput::LeakTick => Ok(()),
-        HostInput::WriteNeuron { layer, f, x, y, .. } | HostInput::ReadNeuron { layer, f, x, y } => {
-            let name = if matches!(item, HostInput::WriteNeuron { .. }) { "write_neuron" } else { "read_neuron" };
-            range(name, "layer", layer.into(), 0, n - 1)?;
-            range(name, "f", f.into(), 0, limits::MAX_CHANNELS - 1)?;
-            range(name, "x", x.into(), 0, limits::MAX_OUTPUT_SIZE - 1)?;
-            range(name, "y", y.into(), 0, limits::MAX_OUTPUT_SIZE - 1)
+        HostInput::WriteNeuron { layer, f, x, y, .. } => {
+            check("write_neuron", &[("layer", layer.into()), ("f", f.into()), ("x", x.into()), ("y", y.into())])
+        }
+        HostInput::ReadNeuron { layer, f, x, y } => {
+            check("read_neuron", &[("layer", layer.into()), ("f", f.into()), ("x", x.into()), ("y", y.into())])
         }
     }
 }

@@ -21,7 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::chip::check_item;
+use crate::chip::{check_item, static_limit};
 use crate::events::{HostInput, HostOutput, Timed};
 
 /// A problem in an event file.
@@ -82,17 +82,20 @@ struct RawItem {
     value: Option<Value>,
 }
 
-fn field<T: TryFrom<i64>>(v: &Option<Value>, name: &str, kind: &str) -> Result<T, String> {
+fn field<T: TryFrom<i64>>(v: &Option<Value>, name: &str, kind: &str, n_cores: usize) -> Result<T, String> {
     let v = v.as_ref().ok_or_else(|| format!("{kind} item is missing field {name:?}"))?;
     let n = v.as_i64().ok_or_else(|| format!("{kind} item: field {name} = {v} is not an integer"))?;
-    T::try_from(n).map_err(|_| format!("{kind} item: field {name} = {n} does not fit its type"))
+    T::try_from(n).map_err(|_| match static_limit(kind, name, n_cores) {
+        Some((lo, hi)) => format!("{kind}: field {name} = {n} is out of range {lo}..={hi}"),
+        None => format!("{kind} item: field {name} = {n} does not fit its type"),
+    })
 }
 
 fn timestamp(s: &str) -> Result<u64, String> {
     s.trim().parse::<u64>().map_err(|_| format!("timestamp {s:?} is not a whole number of microseconds ≥ 0"))
 }
 
-fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
+fn raw_to_item(r: &RawItem, n_cores: usize) -> Result<HostInput, String> {
     let k = r.kind.as_str();
     let unexpected = |names: &[(&str, bool)]| -> Result<(), String> {
         match names.iter().find(|(_, present)| *present) {
@@ -103,11 +106,11 @@ fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
     let item = match k {
         "dvs" => {
             unexpected(&[("layer", r.layer.is_some()), ("c", r.c.is_some()), ("f", r.f.is_some()), ("value", r.value.is_some())])?;
-            HostInput::Dvs { x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)?, p: field(&r.p, "p", k)? }
+            HostInput::Dvs { x: field(&r.x, "x", k, n_cores)?, y: field(&r.y, "y", k, n_cores)?, p: field(&r.p, "p", k, n_cores)? }
         }
         "spike" => {
             unexpected(&[("f", r.f.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
-            HostInput::Spike { layer: field(&r.layer, "layer", k)?, c: field(&r.c, "c", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)? }
+            HostInput::Spike { layer: field(&r.layer, "layer", k, n_cores)?, c: field(&r.c, "c", k, n_cores)?, x: field(&r.x, "x", k, n_cores)?, y: field(&r.y, "y", k, n_cores)? }
         }
         "leak_tick" => {
             unexpected(&[
@@ -123,13 +126,13 @@ fn raw_to_item(r: &RawItem) -> Result<HostInput, String> {
         }
         "write_neuron" => {
             unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some())])?;
-            let v: i64 = field(&r.value, "value", k)?;
+            let v: i64 = field(&r.value, "value", k, n_cores)?;
             let value = i16::try_from(v).map_err(|_| format!("write_neuron item: field value = {v} is out of range -32768..=32767"))?;
-            HostInput::WriteNeuron { layer: field(&r.layer, "layer", k)?, f: field(&r.f, "f", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)?, value }
+            HostInput::WriteNeuron { layer: field(&r.layer, "layer", k, n_cores)?, f: field(&r.f, "f", k, n_cores)?, x: field(&r.x, "x", k, n_cores)?, y: field(&r.y, "y", k, n_cores)?, value }
         }
         "read_neuron" => {
             unexpected(&[("c", r.c.is_some()), ("p", r.p.is_some()), ("value", r.value.is_some())])?;
-            HostInput::ReadNeuron { layer: field(&r.layer, "layer", k)?, f: field(&r.f, "f", k)?, x: field(&r.x, "x", k)?, y: field(&r.y, "y", k)? }
+            HostInput::ReadNeuron { layer: field(&r.layer, "layer", k, n_cores)?, f: field(&r.f, "f", k, n_cores)?, x: field(&r.x, "x", k, n_cores)?, y: field(&r.y, "y", k, n_cores)? }
         }
         other => {
             return Err(format!("unknown kind {other:?}; expected dvs, spike, leak_tick, write_neuron or read_neuron"))
@@ -154,7 +157,7 @@ pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<V
             None => return Err(err("item is missing field \"t\" (timestamp, µs)".into())),
             Some(n) => timestamp(&n.to_string()).map_err(err)?,
         };
-        let item = raw_to_item(&raw).map_err(err)?;
+        let item = raw_to_item(&raw, n_cores).map_err(err)?;
         check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
         if t < last_t {
             return Err(err(format!("timestamp {t} is before the previous item's {last_t}; items must be in time order")));

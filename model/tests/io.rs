@@ -257,3 +257,16 @@ fn files_by_extension() {
     assert_eq!(back, items);
     assert!(matches!(write_outputs(&temp_path("out"), &items), Err(EventFileError::Format { .. })));
 }
+
+#[test]
+fn negative_or_huge_jsonl_values_name_the_static_limit() {
+    for (line, want) in [
+        (r#"{"t":0,"kind":"dvs","x":-1,"y":0,"p":0}"#, "dvs: field x = -1 is out of range 0..=127"),
+        (r#"{"t":0,"kind":"spike","layer":-3,"c":0,"x":0,"y":0}"#, "spike: field layer = -3 is out of range 0..=8"),
+        (r#"{"t":0,"kind":"read_neuron","layer":0,"f":70000,"x":0,"y":0}"#, "read_neuron: field f = 70000 is out of range 0..=1023"),
+        (r#"{"t":0,"kind":"dvs","x":1,"y":2,"p":-1}"#, "dvs: field p = -1 is out of range 0..=1"),
+    ] {
+        let err = spikehdl_model::io::parse_jsonl(std::io::Cursor::new(line), "e.jsonl", 9).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains(want), "{err}");
+    }
+}
