@@ -135,12 +135,15 @@ fn read_value(ds: &hdf5::Dataset, where_: &str, path: &str) -> Result<Value, Fil
     Ok(Value::Tensor(Tensor { shape: ds.shape(), data, float }))
 }
 
-fn read_group(g: &hdf5::Group, where_: &str, path: &str) -> Result<BTreeMap<String, Value>, FileError> {
+fn read_group(g: &hdf5::Group, where_: &str, path: &str, skip: &[&str]) -> Result<BTreeMap<String, Value>, FileError> {
     let mut out = BTreeMap::new();
     for name in g.member_names().map_err(h5(path))? {
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
         let here = format!("{where_}/{name}");
         if let Ok(sub) = g.group(&name) {
-            out.insert(name, Value::Group(read_group(&sub, &here, path)?));
+            out.insert(name, Value::Group(read_group(&sub, &here, path, &[])?));
         } else {
             let ds = g.dataset(&name).map_err(h5(path))?;
             out.insert(name, read_value(&ds, &here, path)?);
@@ -159,7 +162,7 @@ pub fn read(file: &Path) -> Result<Graph, FileError> {
         Err(_) => None,
     };
     let root = f.group("node").map_err(|_| layout("no group /node (not a NIR file?)".into()))?;
-    let fields = read_group(&root, "/node", &path)?;
+    let fields = read_group(&root, "/node", &path, &["edges"])?;
     match fields.get("type") {
         Some(Value::Str(t)) if t == "NIRGraph" => {}
         Some(Value::Str(t)) => return Err(layout(format!("/node/type is {t:?}; expected \"NIRGraph\""))),

@@ -3,8 +3,9 @@
 //! hold the layer's [`Footprint`]. Sinabs computes the same thing as a max
 //! flow (`sinabs/backend/dynapcnn/mapping.py`); here it is Kuhn's augmenting
 //! path algorithm, trying layers in network order and cores in ascending id,
-//! so the result is deterministic and, when the capacities allow, layer i
-//! lands on the lowest free core that fits it.
+//! so the result is deterministic: each layer takes the lowest free core that
+//! fits it, and earlier layers move to other cores only when a later layer
+//! needs their core (an augmenting path).
 
 use std::fmt;
 
@@ -52,6 +53,13 @@ impl fmt::Display for MappingError {
 impl std::error::Error for MappingError {}
 
 fn augment(l: usize, adj: &[Vec<usize>], seen: &mut [bool], core_of_layer: &mut [Option<usize>], layer_of_core: &mut [Option<usize>]) -> bool {
+    // A free core first, so that layers move only when they must.
+    if let Some(&c) = adj[l].iter().find(|&&c| !seen[c] && layer_of_core[c].is_none()) {
+        seen[c] = true;
+        layer_of_core[c] = Some(l);
+        core_of_layer[l] = Some(c);
+        return true;
+    }
     for &c in &adj[l] {
         if seen[c] {
             continue;
