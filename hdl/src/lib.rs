@@ -5,9 +5,12 @@
 //! - [`presets`]: the exported core types (memory sizes).
 //! - [`layer_core`]: one convolution core.
 //! - [`export`]: Verilog generation for every preset.
+//! - [`chip_regmap`], [`chip`]: the multi-core chip top (router, DVS layer, host port).
 //! - [`fpga`]: the FPGA synthesis flow (Yosys, nextpnr-ice40, icestorm) and its report.
 //! - [`rhdl_sim`]: the tiny core in rust-hdl's own simulator (benchmark reference).
 
+pub mod chip;
+pub mod chip_regmap;
 pub mod export;
 pub mod fpga;
 pub mod layer_core;

@@ -1,8 +1,10 @@
-//! `verilator --lint-only -Wall` with rtl/verilator.waivers passes on every rtl/*.v.
+//! `verilator --lint-only -Wall` with rtl/verilator.waivers passes on every
+//! rtl/*.v: the core presets and the chip tops.
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use spikehdl_hdl::chip_regmap::CHIP_PRESETS;
 use spikehdl_hdl::presets::PRESETS;
 
 #[test]
@@ -14,10 +16,11 @@ fn verilator_lint_all_presets() {
         "verilator is not installed: install the Debian package `verilator` (apt-get install verilator)"
     );
     let mut failures = Vec::new();
-    for p in PRESETS {
-        let file = dir.join(p.file_name());
+    let tops = PRESETS.iter().map(|p| p.module_name()).chain(CHIP_PRESETS.iter().map(|c| c.module.to_string()));
+    for top in tops {
+        let file = dir.join(format!("{top}.v"));
         let out = Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module", &p.module_name()])
+            .args(["--lint-only", "-Wall", "--top-module", &top])
             .arg(&waivers)
             .arg(&file)
             .output()

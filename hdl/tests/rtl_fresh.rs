@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use spikehdl_hdl::export::render;
+use spikehdl_hdl::chip_regmap::CHIP_PRESETS;
+use spikehdl_hdl::export::{render, render_chip};
 use spikehdl_hdl::presets::PRESETS;
 
 #[test]
@@ -12,6 +13,16 @@ fn committed_rtl_is_fresh() {
     for p in PRESETS {
         let text = render(p).unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join(p.file_name());
+        assert!(text.len() < 2 << 20, "{} is {} bytes (limit 2 MiB)", path.display(), text.len());
+        match std::fs::read_to_string(&path) {
+            Ok(committed) if committed == text => {}
+            Ok(_) => stale.push(format!("{} differs", path.display())),
+            Err(e) => stale.push(format!("{}: {e}", path.display())),
+        }
+    }
+    for c in CHIP_PRESETS {
+        let text = render_chip(c).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join(c.file_name());
         assert!(text.len() < 2 << 20, "{} is {} bytes (limit 2 MiB)", path.display(), text.len());
         match std::fs::read_to_string(&path) {
             Ok(committed) if committed == text => {}

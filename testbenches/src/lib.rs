@@ -3,10 +3,14 @@
 //! (scoreboard), and report the first difference as a readable transcript.
 //!
 //! - [`core_dut`]: one layer core under Verilator.
+//! - [`chip_dut`], [`chip_check`]: the whole chip under Verilator and its checks.
 //! - [`strategies`]: proptest generators biased towards the edges of the legal space.
 //! - [`scoreboard`]: comparison and failure transcripts.
 //! - [`icarus`]: the same core and stimulus under Icarus Verilog (simulator benchmark).
 
+pub mod chip_check;
+pub mod chip_dut;
+pub mod chip_strategies;
 pub mod core_dut;
 pub mod icarus;
 pub mod scoreboard;

@@ -1,0 +1,312 @@
+//! The whole chip under Verilator (`chip_tiny`, `chip_fpga`, `chip_reference`),
+//! driven through its flat ports (see `hdl/src/chip.rs`).
+//!
+//! The driver presents host items in order on the valid/ready input stream
+//! (payload held until the transfer). Leak ticks, neuron writes and neuron
+//! reads are presented only when the chip's `idle` port is high (spec §9 for
+//! ticks; for writes and reads it fixes their place in the target core's
+//! stream, so whole-chip runs are comparable with the model). The host output
+//! is stalled at random. Every cycle it records which item each core accepted
+//! (`obs<i>_valid` / `obs<i>_item`) and checks the output stream contract. A
+//! watchdog ends the run with an error when nothing moves for
+//! [`ChipRunOpts::watchdog`] cycles (e.g. a destination cycle that deadlocks).
+
+use spikehdl_hdl::chip_regmap::{chip_config_writes, decode_core_word, decode_host_output, encode_host_item, ChipPreset};
+use spikehdl_model::events::{HostInput, HostOutput};
+use spikehdl_model::{CoreItem, ValidConfig};
+use spikehdl_sim::{Model, Port, SimError};
+
+use crate::Rng;
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy)]
+pub struct ChipRunOpts {
+    /// Percent of cycles `out_ready` is low.
+    pub out_stall: u8,
+    /// Percent of cycles the driver withholds the next input item.
+    pub in_stall: u8,
+    pub seed: u64,
+    /// Give up after this many cycles.
+    pub max_cycles: u64,
+    /// Give up when no transfer happens anywhere for this many cycles.
+    pub watchdog: u64,
+}
+
+impl Default for ChipRunOpts {
+    fn default() -> Self {
+        Self { out_stall: 0, in_stall: 0, seed: 1, max_cycles: u64::MAX, watchdog: 200_000 }
+    }
+}
+
+/// A host output seen on the port, with the number of input items accepted before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenOutput {
+    pub out: HostOutput,
+    pub inputs_before: usize,
+    pub cycle: u64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct ChipRun {
+    /// Items each core accepted, in order (core id = index).
+    pub accepted: Vec<Vec<CoreItem>>,
+    /// Host outputs, in order.
+    pub outputs: Vec<SeenOutput>,
+    /// Host input items accepted.
+    pub inputs_accepted: usize,
+    /// Cycle at which each input item was accepted (relative to the run start).
+    pub input_cycles: Vec<u64>,
+    /// Cycles from start until idle with every item accepted.
+    pub cycles: u64,
+    /// Core error counters at the end.
+    pub err: Vec<u64>,
+    /// Router drop counters at the end (index N: the DVS layer).
+    pub drops: Vec<u64>,
+    /// Contract breaches, undecodable outputs, watchdog / cycle limit.
+    pub errors: Vec<String>,
+}
+
+struct Ports {
+    reset: Port,
+    in_valid: Port,
+    in_ready: Port,
+    in_kind: Port,
+    in_layer: Port,
+    in_a: Port,
+    in_x: Port,
+    in_y: Port,
+    in_p: Port,
+    in_value: Port,
+    out_valid: Port,
+    out_ready: Port,
+    out_kind: Port,
+    out_layer: Port,
+    out_f: Port,
+    out_x: Port,
+    out_y: Port,
+    out_value: Port,
+    cfg_valid: Port,
+    cfg_addr: Port,
+    cfg_data: Port,
+    idle: Port,
+    obs_valid: Vec<Port>,
+    obs_item: Vec<Port>,
+    err: Vec<Port>,
+    drop: Vec<Port>,
+}
+
+/// A verilated chip.
+pub struct ChipDut {
+    m: Model,
+    p: Ports,
+    pub chip: &'static ChipPreset,
+}
+
+impl ChipDut {
+    /// Instantiates `chip` (optionally tracing a VCD) and resets it.
+    pub fn new(chip: &'static ChipPreset, vcd: Option<&std::path::Path>) -> Result<Self, SimError> {
+        let m = Model::new(chip.module, vcd)?;
+        let n = chip.n_cores();
+        let each = |fmt: &dyn Fn(usize) -> String, k: usize| -> Result<Vec<Port>, SimError> { (0..k).map(|i| m.port(&fmt(i))).collect() };
+        let p = Ports {
+            reset: m.port("reset")?,
+            in_valid: m.port("in_valid")?,
+            in_ready: m.port("in_ready")?,
+            in_kind: m.port("in_kind")?,
+            in_layer: m.port("in_layer")?,
+            in_a: m.port("in_a")?,
+            in_x: m.port("in_x")?,
+            in_y: m.port("in_y")?,
+            in_p: m.port("in_p")?,
+            in_value: m.port("in_value")?,
+            out_valid: m.port("out_valid")?,
+            out_ready: m.port("out_ready")?,
+            out_kind: m.port("out_kind")?,
+            out_layer: m.port("out_layer")?,
+            out_f: m.port("out_f")?,
+            out_x: m.port("out_x")?,
+            out_y: m.port("out_y")?,
+            out_value: m.port("out_value")?,
+            cfg_valid: m.port("cfg_valid")?,
+            cfg_addr: m.port("cfg_addr")?,
+            cfg_data: m.port("cfg_data")?,
+            idle: m.port("idle")?,
+            obs_valid: each(&|i| format!("obs{i}_valid"), n)?,
+            obs_item: each(&|i| format!("obs{i}_item"), n)?,
+            err: each(&|i| format!("err{i}"), n)?,
+            drop: each(&|i| format!("drop{i}"), n + 1)?,
+        };
+        let mut d = Self { m, p, chip };
+        d.reset();
+        Ok(d)
+    }
+
+    pub fn n_cores(&self) -> usize {
+        self.chip.n_cores()
+    }
+
+    pub fn cycles(&self) -> u64 {
+        self.m.cycles()
+    }
+
+    /// Synchronous reset for 4 cycles (configuration is kept).
+    pub fn reset(&mut self) {
+        for port in [self.p.in_valid, self.p.out_ready, self.p.cfg_valid] {
+            self.m.set(port, 0);
+        }
+        self.m.set(self.p.reset, 1);
+        self.m.tick(4);
+        self.m.set(self.p.reset, 0);
+        self.m.eval();
+    }
+
+    /// Loads `cfg` through the configuration port, one write per cycle.
+    pub fn configure(&mut self, cfg: &ValidConfig) -> Result<usize, String> {
+        let writes = chip_config_writes(cfg, self.chip)?;
+        self.m.set(self.p.cfg_valid, 1);
+        for &(a, d) in &writes {
+            self.m.set(self.p.cfg_addr, a.into());
+            self.m.set(self.p.cfg_data, d.into());
+            self.m.tick(1);
+        }
+        self.m.set(self.p.cfg_valid, 0);
+        self.m.eval();
+        Ok(writes.len())
+    }
+
+    fn present(&mut self, item: &HostInput) {
+        let e = encode_host_item(item);
+        let p = &self.p;
+        self.m.set(p.in_kind, e.kind.into());
+        self.m.set(p.in_layer, e.layer.into());
+        self.m.set(p.in_a, e.a.into());
+        self.m.set(p.in_x, e.x.into());
+        self.m.set(p.in_y, e.y.into());
+        self.m.set(p.in_p, e.p.into());
+        self.m.set(p.in_value, e.value.into());
+        self.m.set(p.in_valid, 1);
+    }
+
+    fn out_fields(&self) -> (u8, u8, u16, u16, u16, u16) {
+        let p = &self.p;
+        (
+            self.m.get(p.out_kind) as u8,
+            self.m.get(p.out_layer) as u8,
+            self.m.get(p.out_f) as u16,
+            self.m.get(p.out_x) as u16,
+            self.m.get(p.out_y) as u16,
+            self.m.get(p.out_value) as u16,
+        )
+    }
+
+    /// Drives `items` through the chip until all are accepted and the chip
+    /// is idle with no output pending. `progress` is called with the number
+    /// of items accepted so far, every 256 items.
+    pub fn run(&mut self, items: &[HostInput], opts: ChipRunOpts, progress: &mut dyn FnMut(usize)) -> ChipRun {
+        let n = self.n_cores();
+        let mut rng = Rng::new(opts.seed);
+        let mut r = ChipRun { accepted: vec![Vec::new(); n], ..Default::default() };
+        let start = self.m.cycles();
+        let mut next = 0usize;
+        let mut presenting = false;
+        let mut pending_out: Option<(u8, u8, u16, u16, u16, u16)> = None;
+        let mut last_progress = 0u64;
+        loop {
+            let now = self.m.cycles() - start;
+            if now >= opts.max_cycles {
+                r.errors.push(format!("cycle limit: {} of {} input items accepted after {now} cycles", next, items.len()));
+                break;
+            }
+            if now - last_progress > opts.watchdog {
+                r.errors.push(format!(
+                    "stall: no transfer anywhere for {} cycles (cycle {now}, {} of {} input items accepted; destination cycle deadlock?)",
+                    opts.watchdog,
+                    next,
+                    items.len()
+                ));
+                break;
+            }
+            if !presenting && next < items.len() && !rng.chance(opts.in_stall) {
+                let needs_idle = !matches!(items[next], HostInput::Dvs { .. } | HostInput::Spike { .. });
+                // `idle` settles from registers: read it after the last edge.
+                if !needs_idle || self.m.get(self.p.idle) == 1 {
+                    self.present(&items[next]);
+                    presenting = true;
+                }
+            }
+            let out_ready = !rng.chance(opts.out_stall);
+            self.m.set(self.p.out_ready, out_ready.into());
+            self.m.eval();
+
+            let mut moved = false;
+            let in_fire = presenting && self.m.get(self.p.in_ready) == 1;
+            let out_valid = self.m.get(self.p.out_valid) == 1;
+            if let Some(prev) = pending_out {
+                if !out_valid {
+                    r.errors.push(format!("cycle {now}: out_valid fell without a transfer (payload {prev:?})"));
+                } else if self.out_fields() != prev {
+                    r.errors.push(format!("cycle {now}: output payload changed while stalled: {prev:?} -> {:?}", self.out_fields()));
+                }
+            }
+            pending_out = None;
+            if out_valid {
+                let o = self.out_fields();
+                if out_ready {
+                    moved = true;
+                    match decode_host_output(o.0, o.1, o.2, o.3, o.4, o.5) {
+                        Ok(out) => r.outputs.push(SeenOutput { out, inputs_before: next + usize::from(in_fire), cycle: now }),
+                        Err(e) => r.errors.push(format!("cycle {now}: {e}")),
+                    }
+                } else {
+                    pending_out = Some(o);
+                }
+            }
+            for i in 0..n {
+                if self.m.get(self.p.obs_valid[i]) == 1 {
+                    moved = true;
+                    match decode_core_word(self.m.get(self.p.obs_item[i])) {
+                        Ok((_, it)) => r.accepted[i].push(it),
+                        Err(e) => r.errors.push(format!("cycle {now}: core {i}: {e}")),
+                    }
+                }
+            }
+            if in_fire {
+                moved = true;
+                next += 1;
+                r.input_cycles.push(now);
+                if next % 256 == 0 {
+                    progress(next);
+                }
+            }
+            if moved {
+                last_progress = now;
+            }
+            let idle = self.m.get(self.p.idle) == 1;
+            if next == items.len() && !in_fire && !presenting && idle && !out_valid {
+                break;
+            }
+            if next == items.len() && in_fire {
+                // the last item was just taken; keep clocking until idle
+            }
+            self.m.tick(1);
+            if in_fire {
+                presenting = false;
+                self.m.set(self.p.in_valid, 0);
+            }
+            // An idle chip with nothing to present: only the watchdog ends a wait.
+            if !moved && idle && !presenting && next < items.len() {
+                last_progress = self.m.cycles() - start;
+            }
+        }
+        progress(next);
+        self.m.set(self.p.in_valid, 0);
+        self.m.set(self.p.out_ready, 0);
+        self.m.eval();
+        r.inputs_accepted = next;
+        r.cycles = self.m.cycles() - start;
+        r.err = self.p.err.iter().map(|&p| self.m.get(p)).collect();
+        r.drops = self.p.drop.iter().map(|&p| self.m.get(p)).collect();
+        r
+    }
+}
