@@ -8,6 +8,10 @@
 //!   line: `{"t":0,"kind":"dvs","x":3,"y":4,"p":1}`, `{"t":1,"kind":"spike","layer":0,"c":0,"x":1,"y":2}`,
 //!   `{"t":2,"kind":"leak_tick"}`, `{"t":3,"kind":"write_neuron","layer":0,"f":0,"x":0,"y":0,"value":-5}`,
 //!   `{"t":4,"kind":"read_neuron","layer":0,"f":0,"x":0,"y":0}`.
+//! - **NumPy** (`.npy`): DVS events as tonic stores them, a structured array
+//!   with fields x, y, t, p (or an (N, 4) integer array t, x, y, p); see [`crate::npy`].
+//! - **AEDAT4** (`.aedat4`): DVS events recorded by iniVation's DV software,
+//!   uncompressed, LZ4 or Zstandard; see [`crate::aedat`].
 //!
 //! Outputs: JSON Lines (`{"t":..,"kind":"spike"|"monitor"|"neuron_value",...}`)
 //! or CSV (`t,kind,layer,f,x,y,value`).
@@ -31,8 +35,17 @@ pub enum EventFileError {
     Line { path: String, line: usize, message: String },
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
-    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl or .ndjson")]
+    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy or .aedat4")]
     Format { path: String, ext: String },
+    /// A bad event in a binary file (`record` is the 1-based event index).
+    #[error("{path}: record {record}: {message}")]
+    Record { path: String, record: usize, message: String },
+    /// A binary file whose header or framing is wrong.
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    /// A format that can be read but not written.
+    #[error("{path}: {format} is an input format; write outputs as .jsonl or .csv")]
+    NotOutput { path: String, format: &'static str },
 }
 
 /// Event file formats.
@@ -40,6 +53,10 @@ pub enum EventFileError {
 pub enum Format {
     Csv,
     JsonLines,
+    /// NumPy `.npy` (input only).
+    Npy,
+    /// AEDAT4 (input only).
+    Aedat4,
 }
 
 impl Format {
@@ -49,6 +66,8 @@ impl Format {
         match ext.as_str() {
             "csv" => Ok(Format::Csv),
             "jsonl" | "ndjson" => Ok(Format::JsonLines),
+            "npy" => Ok(Format::Npy),
+            "aedat4" => Ok(Format::Aedat4),
             _ => Err(EventFileError::Format { path: path.display().to_string(), ext }),
         }
     }
@@ -59,11 +78,17 @@ impl Format {
 pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let fmt = Format::from_path(path)?;
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|source| EventFileError::Io { path: name.clone(), source })?;
+    let io = |source| EventFileError::Io { path: name.clone(), source };
+    match fmt {
+        Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
+        Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
+        Format::Csv | Format::JsonLines => {}
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
     let reader = std::io::BufReader::new(file);
     match fmt {
         Format::Csv => parse_csv(reader, &name, n_cores),
-        Format::JsonLines => parse_jsonl(reader, &name, n_cores),
+        _ => parse_jsonl(reader, &name, n_cores),
     }
 }
 
@@ -226,6 +251,11 @@ pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec
 pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), EventFileError> {
     let fmt = Format::from_path(path)?;
     let name = path.display().to_string();
+    match fmt {
+        Format::Npy => return Err(EventFileError::NotOutput { path: name, format: ".npy" }),
+        Format::Aedat4 => return Err(EventFileError::NotOutput { path: name, format: ".aedat4" }),
+        Format::Csv | Format::JsonLines => {}
+    }
     let io = |source| EventFileError::Io { path: name.clone(), source };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
@@ -236,6 +266,9 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
 /// Writes host outputs to any writer.
 pub fn write_outputs_to(w: &mut impl Write, fmt: Format, items: &[Timed<HostOutput>]) -> std::io::Result<()> {
     match fmt {
+        Format::Npy | Format::Aedat4 => {
+            return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "outputs are written as JSON Lines or CSV only"))
+        }
         Format::JsonLines => {
             for it in items {
                 serde_json::to_writer(&mut *w, it)?;

@@ -15,6 +15,7 @@
 //!
 //! The model depends on nothing HDL-, Verilator- or CLI-related.
 
+pub mod aedat;
 pub mod chip;
 pub mod config;
 pub mod core;
@@ -23,6 +24,7 @@ pub mod events;
 pub mod io;
 pub mod memory;
 pub mod neuron;
+pub mod npy;
 pub mod presets;
 pub mod validate;
 
