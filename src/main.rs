@@ -39,6 +39,10 @@ enum Command {
     Synth(cmd::synth::Args),
     /// Measure throughput: model, RTL co-simulation, rust-hdl simulator.
     Bench(cmd::bench::Args),
+    /// Import a NIR network (HDF5): discretize like Sinabs, assign cores, write a chip configuration.
+    Import(cmd::import::Args),
+    /// Plot output events: spike raster and firing-rate histograms per layer (PNG and SVG).
+    Plot(cmd::plot::Args),
     /// List the named chip presets.
     Presets,
 }
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Cosim(a) => cmd::cosim::run(a),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Import(a) => cmd::import::run(a),
+        Command::Plot(a) => cmd::plot::run(a),
         Command::Presets => cmd::presets::run(),
     };
     match result {

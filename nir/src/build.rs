@@ -102,21 +102,21 @@ pub fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
 /// -> IF -> sum-pool 2 -> flatten -> affine 400→10 -> IF -> output.
 /// Weights are pseudo-random with a positive bias so that spikes propagate.
 pub fn lenet(seed: u64) -> Graph {
-    let c1 = conv2d(6, 2, 5, uniform(seed, 6 * 2 * 25, -0.2, 0.5), uniform(seed + 1, 6, -0.05, 0.05), 1, 0);
-    let c2 = conv2d(16, 6, 5, uniform(seed + 2, 16 * 6 * 25, -0.2, 0.5), vec![0.0; 16], 1, 0);
-    let fc = affine(10, 400, uniform(seed + 3, 4000, -0.1, 0.3), vec![0.0; 10]);
+    let c1 = conv2d(6, 2, 5, uniform(seed, 6 * 2 * 25, -0.2, 0.4), uniform(seed + 1, 6, -0.05, 0.05), 1, 0);
+    let c2 = conv2d(16, 6, 5, uniform(seed + 2, 16 * 6 * 25, -0.3, 0.3), vec![0.0; 16], 1, 0);
+    let fc = affine(10, 400, uniform(seed + 3, 4000, -0.3, 0.3), vec![0.0; 10]);
     chain(vec![
         ("input", input([2, 64, 64])),
         ("pool0", pool(2, false)),
         ("conv1", c1),
-        ("if1", if_node(&[6, 28, 28], 1.0)),
+        ("if1", if_node(&[6, 28, 28], 2.0)),
         ("pool1", pool(2, true)),
         ("conv2", c2),
-        ("if2", if_node(&[16, 10, 10], 1.0)),
+        ("if2", if_node(&[16, 10, 10], 3.0)),
         ("pool2", pool(2, false)),
         ("flatten", flatten([16, 5, 5])),
         ("fc", fc),
-        ("if3", if_node(&[10], 1.0)),
+        ("if3", if_node(&[10], 3.0)),
         ("output", output(&[10])),
     ])
 }

@@ -4,6 +4,8 @@ pub mod bench;
 pub mod check;
 pub mod cosim;
 pub mod export_rtl;
+pub mod import;
+pub mod plot;
 pub mod presets;
 pub mod simulate;
 pub mod synth;

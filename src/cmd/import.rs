@@ -1,0 +1,106 @@
+//! `spikehdl import NET.nir --out chip.json [--chip PRESET] [--input-shape C,H,W]`:
+//! imports a NIR network (docs/nir.md): Sinabs-exact discretization, core
+//! assignment, a configuration that passes `check`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use spikehdl_nir::{MinVMem, Options, Reset};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The NIR file (HDF5).
+    net: PathBuf,
+    /// Write the chip configuration (JSON) here.
+    #[arg(long)]
+    out: PathBuf,
+    /// Chip preset to map onto (`spikehdl presets` lists them).
+    #[arg(long, default_value = "reference")]
+    chip: String,
+    /// Input shape C,H,W, overriding (or supplying) the Input node's shape.
+    #[arg(long, value_name = "C,H,W")]
+    input_shape: Option<String>,
+    /// min_v_mem of the IF neurons (NIR has none): `missing` = Sinabs' default
+    /// for None (-2^15 enters the scale, warned), `neg-threshold` = -v_threshold
+    /// (what sinabs.from_nir sets).
+    #[arg(long, value_name = "MODE", default_value = "missing")]
+    min_v_mem: String,
+    /// Reset after a spike: `subtract` the threshold (Sinabs) or `zero` (NIR's IF equations).
+    #[arg(long, value_name = "MODE", default_value = "subtract")]
+    reset: String,
+    /// Enable the monitor on every layer, so that every layer's spikes reach the host (for `plot`).
+    #[arg(long)]
+    monitor: bool,
+    /// Also write the per-layer import report (scales, cores, footprints) as JSON.
+    #[arg(long, value_name = "FILE")]
+    report_json: Option<PathBuf>,
+}
+
+fn parse_shape(s: &str) -> Result<[usize; 3]> {
+    let v: Vec<usize> = s
+        .split(',')
+        .map(|p| p.trim().parse::<usize>().with_context(|| format!("--input-shape: {p:?} is not a whole number")))
+        .collect::<Result<_>>()?;
+    match v[..] {
+        [c, h, w] if c > 0 && h > 0 && w > 0 => Ok([c, h, w]),
+        _ => bail!("--input-shape: {s:?} is not C,H,W with three positive numbers"),
+    }
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    let min_v_mem = match a.min_v_mem.as_str() {
+        "missing" => MinVMem::Missing,
+        "neg-threshold" => MinVMem::NegThreshold,
+        o => bail!("--min-v-mem: {o:?} is not one of missing, neg-threshold"),
+    };
+    let reset = match a.reset.as_str() {
+        "subtract" => Reset::Subtract,
+        "zero" => Reset::Zero,
+        o => bail!("--reset: {o:?} is not one of subtract, zero"),
+    };
+    let input_shape = a.input_shape.as_deref().map(parse_shape).transpose()?;
+    let opt = Options { chip: a.chip.clone(), input_shape, min_v_mem, reset, monitor: a.monitor };
+    let imp = spikehdl_nir::import_file(&a.net, &opt).map_err(|e| anyhow::anyhow!("{}: {e}", a.net.display()))?;
+    for w in &imp.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = serde_json::to_string_pretty(&imp.config)?;
+    std::fs::write(&a.out, text + "\n").with_context(|| format!("cannot write {}", a.out.display()))?;
+    let [c, h, w] = imp.input;
+    println!(
+        "input {c}x{h}x{w} ({}); {} layers on chip {:?}",
+        if imp.dvs { "DVS layer feeds the first core" } else { "no DVS layer: send spike items to the first core" },
+        imp.layers.len(),
+        a.chip
+    );
+    println!(
+        "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>4} {:>10} {:>22} {:>13} {:>17}",
+        "core", "layer (node + IF)", "in CxHxW", "out FxHxW", "k", "pool", "scale", "limited by", "thresholds", "kernel/neuron/bias"
+    );
+    for l in &imp.layers {
+        let lim = l.scales.limited_by();
+        let lim = lim.split(' ').next().unwrap_or(lim);
+        println!(
+            "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>4} {:>10} {:>22} {:>13} {:>17}",
+            l.core,
+            format!("{} + {}", l.node, l.neuron),
+            format!("{}x{}x{}", l.input[0], l.input[1], l.input[2]),
+            format!("{}x{}x{}", l.output[0], l.output[1], l.output[2]),
+            l.kernel,
+            l.pooling,
+            format!("{:.4}", l.scales.chosen),
+            lim,
+            format!("{}..{}", l.threshold_low, l.threshold_high),
+            format!("{}/{}/{}", l.footprint.kernel_words, l.footprint.neuron_words, l.footprint.bias_words),
+        );
+    }
+    if imp.layers.iter().any(|l| l.leak_enable) {
+        println!("biases are applied on leak ticks: simulate with --leak-period-us equal to the training time step");
+    }
+    println!("wrote {}", a.out.display());
+    if let Some(p) = &a.report_json {
+        let j = serde_json::json!({ "input": imp.input, "dvs": imp.dvs, "warnings": imp.warnings, "layers": imp.layers });
+        std::fs::write(p, serde_json::to_string_pretty(&j)?).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(crate::EXIT_OK)
+}
