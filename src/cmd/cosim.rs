@@ -1,7 +1,18 @@
-//! `spikehdl cosim --config C --events E [--core N] [--preset P] [--vcd FILE]
-//! [--max-cycles N] [--stall-in P] [--stall-out P]`
+//! `spikehdl cosim --config C --events E [--preset P] [--vcd FILE]
+//! [--max-cycles N] [--stall-in P] [--stall-out P] [--per-core [--core N]]`
 //!
-//! Runs the event file through the golden model, records the item stream
+//! **Whole chip** (default, when a chip preset fits the configuration: its
+//! cores' capacities ≥ the layers' footprints; reference configurations use
+//! the reference chip; `--preset tiny|fpga-up5k|reference` forces one): the
+//! event file runs through the verilated chip top (`rtl/chip_*.v`) and the
+//! golden model side by side, checked as in spec §9 (per-core scoreboards,
+//! router checks, end to end per source layer and kind when every core has
+//! at most one source); see `testbenches/src/chip_check.rs`. On a mismatch
+//! the first difference is printed with its input item index, timestamp,
+//! layer, expected and got.
+//!
+//! **Per core** (`--per-core`, or `--core N`, or when no chip fits): runs the
+//! event file through the golden model, records the item stream
 //! every core accepts, and replays each core's stream on the verilated layer
 //! core (the preset matching that core's capacity, or `--preset`),
 //! comparing outputs in order, the error counter and the final neuron states
@@ -13,7 +24,10 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use spikehdl_hdl::presets::{preset, preset_for_capacity, CorePreset, PRESETS};
-use spikehdl_model::{ChipModel, CoreItem};
+use spikehdl_hdl::chip_regmap::{chip, chip_for_config, ChipPreset, CHIP_PRESETS};
+use spikehdl_model::{ChipModel, CoreItem, HostInput, Timed};
+use spikehdl_testbenches::chip_check::check_chip_run;
+use spikehdl_testbenches::chip_dut::{ChipDut, ChipRunOpts};
 use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
 use spikehdl_testbenches::scoreboard::{check_on, CoreCase};
 
@@ -28,9 +42,13 @@ pub struct Args {
     /// Co-simulate only this core (default: every configured core).
     #[arg(long)]
     core: Option<usize>,
-    /// Core preset to instantiate (default: the one matching each core's capacity).
+    /// Chip preset (whole-chip mode: tiny, fpga-up5k, reference) or core
+    /// preset (per-core mode); default: the one that fits.
     #[arg(long)]
     preset: Option<String>,
+    /// Co-simulate each core on its own instead of the whole chip.
+    #[arg(long)]
+    per_core: bool,
     /// Dump a VCD waveform of the (first) co-simulated core to this file.
     #[arg(long)]
     vcd: Option<PathBuf>,
@@ -56,6 +74,25 @@ pub fn run(a: Args) -> Result<u8> {
             bail!("--leak-period-us: value 0 is out of range 1..={}", u64::MAX);
         }
         items = super::simulate::with_leak_ticks(&items, p);
+    }
+    if !a.per_core && a.core.is_none() {
+        let chosen = match &a.preset {
+            Some(name) => match chip(name) {
+                Some(c) => Some(c),
+                None if preset(name).is_some() => None,
+                None => bail!(
+                    "--preset: unknown preset {name:?}; chips: {}; cores (with --per-core): {}",
+                    CHIP_PRESETS.iter().map(|c| c.model_name).collect::<Vec<_>>().join(", "),
+                    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                ),
+            },
+            None => chip_for_config(&cfg),
+        };
+        match chosen {
+            Some(c) if c.fits(&cfg) => return run_chip(&a, &cfg, &items, c),
+            Some(c) => bail!("--preset: chip {} does not fit the configuration (too few cores or a layer larger than its core)", c.model_name),
+            None => eprintln!("no chip preset fits this configuration: co-simulating core by core"),
+        }
     }
     let forced: Option<&'static CorePreset> = match &a.preset {
         None => None,
@@ -120,6 +157,65 @@ pub fn run(a: Args) -> Result<u8> {
         }
     }
     Ok(if all_ok { crate::EXIT_OK } else { crate::EXIT_MISMATCH })
+}
+
+fn run_chip(a: &Args, cfg: &spikehdl_model::ValidConfig, items: &[Timed<HostInput>], c: &'static ChipPreset) -> Result<u8> {
+    let host: Vec<HostInput> = items.iter().map(|t| t.item).collect();
+    let t0 = std::time::Instant::now();
+    let mut dut = ChipDut::new(c, a.vcd.as_deref()).with_context(|| format!("instantiating the verilated chip {}", c.module))?;
+    let writes = dut.configure(cfg).map_err(|e| anyhow!("configuring chip {}: {e}", c.module))?;
+    let setup = t0.elapsed().as_secs_f64();
+    let pb = ProgressBar::new(host.len() as u64);
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} items ({per_sec}, eta {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(format!("{} (RTL)", c.module));
+    let opts = ChipRunOpts { out_stall: a.stall_out, in_stall: a.stall_in, seed: 0x5eed, max_cycles: a.max_cycles, watchdog: 1_000_000 };
+    let t1 = std::time::Instant::now();
+    let run = dut.run(&host, opts, &mut |k| pb.set_position(k as u64));
+    let rtl = t1.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    if let Some(path) = &a.vcd {
+        dut.flush();
+        println!("waveform: {}", path.display());
+    }
+    let t2 = std::time::Instant::now();
+    let res = check_chip_run(cfg, &host, &run);
+    let check = t2.elapsed().as_secs_f64();
+    println!(
+        "chip {} ({} cores): {} config writes, setup {:.2} s; {} input items, {} core items, {} host outputs in {} cycles; RTL {:.2} s ({:.0} items/s, {:.2} M cycles/s), checks {:.2} s",
+        c.module,
+        c.n_cores(),
+        writes,
+        setup,
+        run.inputs_accepted,
+        run.accepted.iter().map(Vec::len).sum::<usize>(),
+        run.outputs.len(),
+        run.cycles,
+        rtl,
+        run.inputs_accepted as f64 / rtl.max(1e-9),
+        run.cycles as f64 / rtl.max(1e-9) / 1e6,
+        check
+    );
+    match res {
+        Ok(s) => {
+            println!(
+                "MATCH: per-core scoreboards, router checks{}",
+                if s.end_to_end { ", end to end against the chip model" } else { " (end-to-end comparison skipped: a core has several sources)" }
+            );
+            Ok(crate::EXIT_OK)
+        }
+        Err(m) => {
+            println!("MISMATCH");
+            if let Some(i) = m.input_index.filter(|&i| i < items.len()) {
+                println!("input item [{i}] at t = {} us", items[i].t);
+            }
+            println!("{}", m.report);
+            Ok(crate::EXIT_MISMATCH)
+        }
+    }
 }
 
 fn configured(cfg: &spikehdl_model::ValidConfig) -> Vec<usize> {

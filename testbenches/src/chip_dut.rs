@@ -150,6 +150,11 @@ impl ChipDut {
         self.m.cycles()
     }
 
+    /// Flushes the VCD file, if tracing.
+    pub fn flush(&mut self) {
+        self.m.flush();
+    }
+
     /// Synchronous reset for 4 cycles (configuration is kept).
     pub fn reset(&mut self) {
         for port in [self.p.in_valid, self.p.out_ready, self.p.cfg_valid] {

@@ -202,6 +202,12 @@ pub fn run_opts() -> impl Strategy<Value = ChipRunOpts> {
 pub fn chip_case(caps: Vec<CoreCapacity>, max_items: usize) -> impl Strategy<Value = ChipCase> {
     chip_config(caps).prop_flat_map(move |(cfg, topology)| {
         let items = host_items(&cfg, max_items, true);
-        (Just(cfg), Just(topology), items, run_opts()).prop_map(|(cfg, topology, items, opts)| ChipCase { cfg, items, opts, topology })
+        // Without host spikes, chains and fan-outs are single-source: the end-to-end comparison applies.
+        (Just(cfg), Just(topology), items, run_opts(), any::<bool>()).prop_map(|(cfg, topology, mut items, opts, host_spikes)| {
+            if !host_spikes {
+                items.retain(|i| !matches!(i, HostInput::Spike { .. }));
+            }
+            ChipCase { cfg, items, opts, topology }
+        })
     })
 }

@@ -8,6 +8,7 @@
 //! - [`scoreboard`]: comparison and failure transcripts.
 //! - [`icarus`]: the same core and stimulus under Icarus Verilog (simulator benchmark).
 
+pub mod chip_bench;
 pub mod chip_check;
 pub mod chip_dut;
 pub mod chip_strategies;
