@@ -1,0 +1,65 @@
+//! `import` and `plot` end to end: a LeNet-like NIR file written here,
+//! imported, checked, simulated on the model and plotted.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_spikehdl")).args(args).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn import_check_simulate_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    spikehdl_nir::write(dir.path().join("lenet.nir").as_path(), &spikehdl_nir::build::lenet(7)).unwrap();
+    let (code, out, err) = run(&["import", &d("lenet.nir"), "--out", &d("chip.json"), "--monitor", "--min-v-mem", "neg-threshold", "--report-json", &d("report.json")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 layers on chip \"reference\""), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
+    assert_eq!(report["layers"][1]["weight_rescale"], 4.0);
+    let (code, out, _) = run(&["check", &d("chip.json")]);
+    assert_eq!(code, 0, "{out}");
+    // a blob of DVS events, as .npy (tonic layout)
+    let mut ev = Vec::new();
+    for rep in 0..4u64 {
+        for y in 16..48u16 {
+            for x in 16..48u16 {
+                ev.push((rep * 1000 + u64::from(y), x, y, ((x + y) % 2) as u8));
+            }
+        }
+    }
+    let mut b = Vec::new();
+    spikehdl_model::npy::write_events(&mut b, &ev).unwrap();
+    std::fs::write(d("ev.npy"), b).unwrap();
+    let (code, out, err) = run(&["simulate", "--config", &d("chip.json"), "--events", &d("ev.npy"), "--out", &d("out.jsonl")]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["plot", "--events", &d("out.jsonl"), "--out", &d("plots"), "--config", &d("chip.json")]);
+    assert_eq!(code, 0, "{out}{err}");
+    for l in 0..3 {
+        assert!(out.contains(&format!("core {l} (monitor):")), "{out}");
+    }
+    for f in ["raster.png", "rates.png"] {
+        let bytes = std::fs::read(dir.path().join("plots").join(f)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000, "{f}");
+    }
+    for f in ["raster.svg", "rates.svg"] {
+        let s = std::fs::read_to_string(dir.path().join("plots").join(f)).unwrap();
+        assert!(s.contains("<svg") && s.contains("firing rate (Hz)") | s.contains("neuron"), "{f}");
+    }
+}
+
+#[test]
+fn import_errors_exit_2_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lenet.nir");
+    spikehdl_nir::write(&p, &spikehdl_nir::build::lenet(7)).unwrap();
+    let out = dir.path().join("c.json");
+    let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--chip", "tiny"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no core assignment exists") && err.contains("kernel words needed 8192 > 1024 available"), "{err}");
+    assert!(!out.exists());
+    let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--input-shape", "2,64"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--input-shape"), "{err}");
+}
