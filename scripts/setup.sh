@@ -17,10 +17,16 @@ declare -A PKGS=(
   [g++]=g++
   [make]=make
   [python3]=python3
+  [pkg-config]=pkg-config
 )
+# Libraries (no command to look for): checked with dpkg. libhdf5-dev: NIR import (hdf5-metno).
+LIBS=(libhdf5-dev)
 missing=()
 for pkg in "${!PKGS[@]}"; do
   command -v "${PKGS[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+for pkg in "${LIBS[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
