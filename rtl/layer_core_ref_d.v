@@ -59,6 +59,7 @@ module layer_core_ref_d(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -760,6 +761,10 @@ module layer_core_ref_d(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
         active = s_mode$q != mode_idle;
         can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        // Single-port neuron memory: its one port is busy with the M write-back whenever M holds an operation.
+        if (sp_mode && m_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
         f_end = s_f$q == f_last;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
@@ -1361,8 +1366,6 @@ module layer_core_ref_d$nmem(read_address,read_clock,read_data,write_address,wri
     // Update code (custom)
     reg[15:0] mem[16383:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -1372,7 +1375,6 @@ module layer_core_ref_d$nmem(read_address,read_clock,read_data,write_address,wri
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // layer_core_ref_d$nmem
 
 

@@ -86,7 +86,7 @@ pub fn render(preset: &CorePreset) -> Result<String, ExportError> {
     macro_rules! arm {
         ($id:ident, $name:literal, $ka:literal, $na:literal, $ba:literal) => {
             if preset.name == $name {
-                let uut = LayerCore::<$ka, $na, $ba>::new_top();
+                let uut = LayerCore::<$ka, $na, $ba>::new_top_with_neuron_single_port(preset.neuron_single_port);
                 return render_core(&uut, preset);
             }
         };

@@ -54,6 +54,11 @@
 //! - Credit: I issues only if the output queue can take every operation in
 //!   flight (queue count + M occupancy ≤ 3), so M never stalls; with
 //!   `out_ready` held high the core sustains one update per clock.
+//! - Single-port neuron memory (presets with `neuron_single_port`, for
+//!   iCE40 UP5K SPRAM, see [`crate::neuron_ram`]): I also waits while M holds
+//!   an operation, because M's write-back uses the memory's only port; reads
+//!   and writes then alternate and the core sustains one update every two
+//!   clocks. Results are identical; only the cycle counts differ.
 //!
 //! **Latency.** For an item transferred on edge E0: its first operation is
 //! issued in the cycle after E0, its first neuron write happens on edge E2,
@@ -68,6 +73,7 @@
 use rust_hdl::prelude::*;
 use rust_hdl::widgets::prelude::{DFF, RAM};
 
+use crate::neuron_ram::NeuronRam;
 use crate::regmap;
 
 /// `comment!("...")` inside `#[hdl_gen]` code becomes a Verilog comment;
@@ -114,7 +120,7 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
 
     // Memories (no initial contents: the host loads them).
     kmem: RAM<Bits<8>, KA>,
-    nmem: RAM<Bits<16>, NA>,
+    nmem: NeuronRam<NA>,
     bmem: RAM<Bits<16>, BA>,
 
     // Constants from the register map and the item kind codes.
@@ -149,6 +155,8 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     mode_leak: Constant<Bits<3>>,
     mode_write: Constant<Bits<3>>,
     mode_read: Constant<Bits<3>>,
+    /// Neuron memory is single-port (FPGA SPRAM): issue only when M will not write.
+    sp_mode: Constant<Bit>,
 
     // Configuration registers.
     r_c: DFF<Bits<11>>,
@@ -372,6 +380,7 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             mode_leak: c3(mode::LEAK),
             mode_write: c3(mode::WRITE),
             mode_read: c3(mode::READ),
+            sp_mode: Constant::new(false),
             r_c: Default::default(),
             r_w_in: Default::default(),
             r_h_in: Default::default(),
@@ -515,7 +524,20 @@ impl<const KA: usize, const NA: usize, const BA: usize> LayerCore<KA, NA, BA> {
     /// A core with its top-level inputs marked as driven (as a Verilog top
     /// or a simulation testbench drives them), ready for `check_all`.
     pub fn new_top() -> Self {
-        let mut c = Self::default();
+        Self::new_top_with_neuron_single_port(false)
+    }
+
+    /// A core whose neuron memory is dual-port (false, the default: one
+    /// update per clock) or single-port (true: iCE40 UP5K SPRAM, one update
+    /// every two clocks); see [`crate::neuron_ram`].
+    pub fn with_neuron_single_port(single_port: bool) -> Self {
+        Self { nmem: NeuronRam::new(single_port), sp_mode: Constant::new(single_port), ..Self::default() }
+    }
+
+    /// [`new_top`](Self::new_top) with the neuron memory form of
+    /// [`with_neuron_single_port`](Self::with_neuron_single_port).
+    pub fn new_top_with_neuron_single_port(single_port: bool) -> Self {
+        let mut c = Self::with_neuron_single_port(single_port);
         c.clock.connect();
         c.reset.connect();
         c.in_valid.connect();
@@ -636,6 +658,10 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         comment!("Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.");
         self.active.next = self.s_mode.q.val() != self.mode_idle.val();
         self.can_issue.next = !((self.q_count.q.val() == 4) || ((self.q_count.q.val() == 3) && self.m_valid.q.val()));
+        comment!("Single-port neuron memory: its one port is busy with the M write-back whenever M holds an operation.");
+        if self.sp_mode.val() && self.m_valid.q.val() {
+            self.can_issue.next = false;
+        }
         self.issue.next = self.active.val() && self.can_issue.val();
 
         self.f_end.next = self.s_f.q.val() == self.f_last.val();

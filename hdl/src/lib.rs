@@ -3,7 +3,7 @@
 //!
 //! - [`regmap`]: the configuration map of a core (single source of truth).
 //! - [`presets`]: the exported core types (memory sizes).
-//! - [`layer_core`]: one convolution core.
+//! - [`layer_core`]: one convolution core; [`neuron_ram`]: its neuron memory (dual or single port).
 //! - [`export`]: Verilog generation for every preset.
 //! - [`chip_regmap`], [`chip`]: the multi-core chip top (router, DVS layer, host port).
 //! - [`fpga`]: the FPGA synthesis flow (Yosys, nextpnr-ice40, icestorm) and its report.
@@ -14,6 +14,7 @@ pub mod chip_regmap;
 pub mod export;
 pub mod fpga;
 pub mod layer_core;
+pub mod neuron_ram;
 pub mod presets;
 pub mod regmap;
 pub mod rhdl_sim;

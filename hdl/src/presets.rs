@@ -24,6 +24,9 @@ pub struct CorePreset {
     pub neuron_addr_bits: usize,
     /// Bias memory address bits.
     pub bias_addr_bits: usize,
+    /// Neuron memory is single-port (iCE40 UP5K SPRAM): one update every two
+    /// clocks instead of one per clock (see [`crate::neuron_ram`]).
+    pub neuron_single_port: bool,
 }
 
 impl CorePreset {
@@ -61,6 +64,7 @@ pub const PRESETS: &[CorePreset] = &[
         kernel_addr_bits: 10,
         neuron_addr_bits: 10,
         bias_addr_bits: 6,
+        neuron_single_port: false,
     },
     CorePreset {
         name: "ref_a",
@@ -69,6 +73,7 @@ pub const PRESETS: &[CorePreset] = &[
         kernel_addr_bits: 14,
         neuron_addr_bits: 16,
         bias_addr_bits: 10,
+        neuron_single_port: false,
     },
     CorePreset {
         name: "ref_b",
@@ -77,6 +82,7 @@ pub const PRESETS: &[CorePreset] = &[
         kernel_addr_bits: 15,
         neuron_addr_bits: 15,
         bias_addr_bits: 10,
+        neuron_single_port: false,
     },
     CorePreset {
         name: "ref_c",
@@ -85,6 +91,7 @@ pub const PRESETS: &[CorePreset] = &[
         kernel_addr_bits: 16,
         neuron_addr_bits: 14,
         bias_addr_bits: 10,
+        neuron_single_port: false,
     },
     CorePreset {
         name: "ref_d",
@@ -93,14 +100,16 @@ pub const PRESETS: &[CorePreset] = &[
         kernel_addr_bits: 14,
         neuron_addr_bits: 14,
         bias_addr_bits: 10,
+        neuron_single_port: false,
     },
     CorePreset {
         name: "fpga_up5k",
-        description: "iCE40 UP5K core (model preset `fpga-up5k`)",
+        description: "iCE40 UP5K core (model preset `fpga-up5k`): neuron state in 2 SPRAMs (single port, 0.5 updates/clock), kernels and biases in 5 EBRs",
         capacity: FPGA_UP5K[0],
         kernel_addr_bits: 11,
         neuron_addr_bits: 15,
         bias_addr_bits: 6,
+        neuron_single_port: true,
     },
 ];
 
