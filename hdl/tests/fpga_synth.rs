@@ -43,6 +43,17 @@ fn tiny_memories_map_to_ice40_block_ram() {
 }
 
 #[test]
+fn fpga_up5k_neuron_memory_maps_to_spram() {
+    let r = flow(Target::Ice40Up5k, "fpga_up5k", false);
+    // 32 Ki x 16 neuron state in 2 of the 4 SPRAMs; 2 Ki x 8 kernels (4 EBR) + 64 x 16 biases (1 EBR).
+    assert_eq!(r.resources.spram, 2, "{:?}", r.resources.cell_types);
+    assert_eq!(r.resources.bram, 5, "{:?}", r.resources.cell_types);
+    assert!(r.resources.ffs < 1000, "memories spilled into flip-flops: {:?}", r.resources.cell_types);
+    let cap = Target::Ice40Up5k.capacity().unwrap();
+    assert!(r.resources.luts < cap.logic_cells / 2, "two cores must fit: {:?}", r.resources);
+}
+
+#[test]
 fn generic_target_keeps_memories_as_memory_cells() {
     let r = flow(Target::Generic, "tiny", false);
     assert_eq!(r.resources.memories, 3, "{:?}", r.resources.cell_types);
