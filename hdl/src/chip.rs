@@ -66,7 +66,7 @@ const _: () = assert!(BLOCK_ROUTER == 12 && BLOCK_DVS == 13, "the HDL below spel
 
 /// A 4-entry FIFO of 47-bit event words (head in `q0`). `push` is only
 /// allowed when `full` is low; `pop` when `empty` is low.
-#[derive(LogicBlock)]
+#[derive(LogicBlock, Default)]
 pub struct ItemFifo {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
@@ -82,27 +82,6 @@ pub struct ItemFifo {
     q3: DFF<Bits<47>>,
     count: DFF<Bits<3>>,
     nap: Signal<Local, Bits<3>>,
-}
-
-impl Default for ItemFifo {
-    fn default() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            push: Default::default(),
-            din: Default::default(),
-            pop: Default::default(),
-            dout: Default::default(),
-            full: Default::default(),
-            empty: Default::default(),
-            q0: Default::default(),
-            q1: Default::default(),
-            q2: Default::default(),
-            q3: Default::default(),
-            count: Default::default(),
-            nap: Default::default(),
-        }
-    }
 }
 
 impl Logic for ItemFifo {

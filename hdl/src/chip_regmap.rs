@@ -17,7 +17,7 @@
 //! across `reset`. An address outside this map writes nothing.
 
 use spikehdl_model::events::{HostInput, HostOutput};
-use spikehdl_model::presets::{CoreCapacity, DVS_LAYER, HOST_LAYER};
+use spikehdl_model::presets::CoreCapacity;
 use spikehdl_model::validate::{Destination, ValidConfig};
 use spikehdl_model::CoreItem;
 
@@ -357,9 +357,6 @@ pub fn decode_core_word(w: u64) -> Result<(u8, CoreItem), String> {
     };
     Ok((layer, item))
 }
-
-/// Layer id a host output event carries for the DVS monitor and readout.
-pub const _LAYER_IDS: (u8, u8) = (HOST_LAYER, DVS_LAYER);
 
 #[cfg(test)]
 mod tests {

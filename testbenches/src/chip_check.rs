@@ -121,6 +121,7 @@ fn describe(i: Option<usize>, items: &[HostInput]) -> String {
 }
 
 /// Checks a run of `items` on the RTL against the model (see module docs).
+#[allow(clippy::needless_range_loop)] // cores, counters and streams are indexed in parallel
 pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> Result<ChipCheckStats, ChipMismatch> {
     let n = cfg.n_cores();
     let fail = |check: &str, input_index: Option<usize>, body: String| -> ChipMismatch {

@@ -280,7 +280,7 @@ impl ChipDut {
                 moved = true;
                 next += 1;
                 r.input_cycles.push(now);
-                if next % 256 == 0 {
+                if next & 255 == 0 {
                     progress(next);
                 }
             }
@@ -290,9 +290,6 @@ impl ChipDut {
             let idle = self.m.get(self.p.idle) == 1;
             if next == items.len() && !in_fire && !presenting && idle && !out_valid {
                 break;
-            }
-            if next == items.len() && in_fire {
-                // the last item was just taken; keep clocking until idle
             }
             self.m.tick(1);
             if in_fire {
