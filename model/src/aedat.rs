@@ -20,9 +20,8 @@
 
 use std::io::Read;
 
-use crate::chip::check_item;
 use crate::events::{HostInput, Timed};
-use crate::io::EventFileError;
+use crate::io::{dvs_item, EventFileError, TimeOrdered};
 
 const MAGIC: &[u8] = b"#!AER-DAT4.0\r\n";
 
@@ -101,8 +100,7 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
     let h = header(bytes).map_err(invalid)?;
     let end = if h.data_table >= 0 { (h.data_table as usize).min(bytes.len()) } else { bytes.len() };
     let mut pos = h.body;
-    let mut out = Vec::new();
-    let mut last_t = 0u64;
+    let mut out = TimeOrdered::new(n_cores);
     let mut packet_no = 0usize;
     let mut buf = Vec::new();
     while pos < end {
@@ -137,30 +135,18 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
         let n = u32_at(fb, vec).ok_or_else(|| perr("vector length is truncated".into()))? as usize;
         let evs = fb.get(vec + 4..vec + 4 + 16 * n).ok_or_else(|| perr(format!("{n} events announced but the packet is shorter")))?;
         for e in evs.chunks_exact(16) {
-            let record = out.len() + 1;
+            let record = out.items.len() + 1;
             let err = |message: String| EventFileError::Record { path: name.to_string(), record, message: format!("(packet {packet_no}) {message}") };
             let t = i64::from_le_bytes(e[0..8].try_into().expect("16-byte chunk"));
             let x = i16::from_le_bytes([e[8], e[9]]);
             let y = i16::from_le_bytes([e[10], e[11]]);
             let p = e[12];
             let t = u64::try_from(t).map_err(|_| err(format!("timestamp {t} is negative")))?;
-            let fit = |v: i64, label: &str, hi: i64| -> Result<i64, EventFileError> {
-                if (0..=hi).contains(&v) {
-                    Ok(v)
-                } else {
-                    Err(err(format!("dvs: field {label} = {v} is out of range 0..={hi}")))
-                }
-            };
-            let item = HostInput::Dvs { x: fit(x.into(), "x", 127)? as u16, y: fit(y.into(), "y", 127)? as u16, p: fit(p.into(), "p", 1)? as u8 };
-            check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
-            if t < last_t {
-                return Err(err(format!("timestamp {t} is before the previous event's {last_t}; events must be in time order")));
-            }
-            last_t = t;
-            out.push(Timed { t, item });
+            let item = dvs_item(x.into(), y.into(), p.into()).map_err(&err)?;
+            out.push(t, item).map_err(err)?;
         }
     }
-    Ok(out)
+    Ok(out.items)
 }
 
 /// Builds an `EVTS` event packet payload (size-prefixed flatbuffer, uncompressed).

@@ -166,10 +166,45 @@ fn raw_to_item(r: &RawItem, n_cores: usize) -> Result<HostInput, String> {
     Ok(item)
 }
 
+/// A DVS item from wide integers, every field checked against its static
+/// limit (the one table in [`static_limit`]).
+pub(crate) fn dvs_item(x: i64, y: i64, p: i64) -> Result<HostInput, String> {
+    for (label, v) in [("x", x), ("y", y), ("p", p)] {
+        let (lo, hi) = static_limit("dvs", label, 0).expect("dvs fields have limits");
+        if v < lo || v > hi {
+            return Err(format!("dvs: field {label} = {v} is out of range {lo}..={hi}"));
+        }
+    }
+    Ok(HostInput::Dvs { x: x as u16, y: y as u16, p: p as u8 })
+}
+
+/// Collects items read from a file: checks each against the chip's static
+/// limits and that timestamps never decrease.
+pub(crate) struct TimeOrdered {
+    pub items: Vec<Timed<HostInput>>,
+    last_t: u64,
+    n_cores: usize,
+}
+
+impl TimeOrdered {
+    pub fn new(n_cores: usize) -> Self {
+        Self { items: Vec::new(), last_t: 0, n_cores }
+    }
+
+    pub fn push(&mut self, t: u64, item: HostInput) -> Result<(), String> {
+        check_item(&item, self.n_cores).map_err(|e| e.to_string())?;
+        if t < self.last_t {
+            return Err(format!("timestamp {t} is before the previous item's {}; items must be in time order", self.last_t));
+        }
+        self.last_t = t;
+        self.items.push(Timed { t, item });
+        Ok(())
+    }
+}
+
 /// Parses JSON Lines host input. Blank lines are skipped.
 pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
-    let mut out = Vec::new();
-    let mut last_t = 0u64;
+    let mut out = TimeOrdered::new(n_cores);
     for (i, line) in reader.lines().enumerate() {
         let lineno = i + 1;
         let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
@@ -183,22 +218,16 @@ pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<V
             Some(n) => timestamp(&n.to_string()).map_err(err)?,
         };
         let item = raw_to_item(&raw, n_cores).map_err(err)?;
-        check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
-        if t < last_t {
-            return Err(err(format!("timestamp {t} is before the previous item's {last_t}; items must be in time order")));
-        }
-        last_t = t;
-        out.push(Timed { t, item });
+        out.push(t, item).map_err(err)?;
     }
-    Ok(out)
+    Ok(out.items)
 }
 
 /// Parses DVS events as CSV `t,x,y,p` (optional header naming the columns).
 pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
     let mut cols: [usize; 4] = [0, 1, 2, 3]; // positions of t, x, y, p
-    let mut out = Vec::new();
-    let mut last_t = 0u64;
+    let mut out = TimeOrdered::new(n_cores);
     let mut first = true;
     for rec in rdr.records() {
         let rec = rec.map_err(|e| EventFileError::Line {
@@ -229,22 +258,9 @@ pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec
             s.parse::<i64>().map_err(|_| err(format!("{label} = {s:?} is not an integer")))
         };
         let (x, y, p) = (num(get(1, "x")?, "x")?, num(get(2, "y")?, "y")?, num(get(3, "p")?, "p")?);
-        let fit = |v: i64, label: &str, hi: i64| -> Result<i64, EventFileError> {
-            if (0..=hi).contains(&v) {
-                Ok(v)
-            } else {
-                Err(err(format!("dvs: field {label} = {v} is out of range 0..={hi}")))
-            }
-        };
-        let item = HostInput::Dvs { x: fit(x, "x", 127)? as u16, y: fit(y, "y", 127)? as u16, p: fit(p, "p", 1)? as u8 };
-        check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
-        if t < last_t {
-            return Err(err(format!("timestamp {t} is before the previous event's {last_t}; events must be in time order")));
-        }
-        last_t = t;
-        out.push(Timed { t, item });
+        out.push(t, dvs_item(x, y, p).map_err(err)?).map_err(err)?;
     }
-    Ok(out)
+    Ok(out.items)
 }
 
 /// Writes host outputs in the format the path's extension names.

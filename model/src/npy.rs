@@ -9,9 +9,8 @@
 
 use std::io::Write;
 
-use crate::chip::check_item;
 use crate::events::{HostInput, Timed};
-use crate::io::EventFileError;
+use crate::io::{dvs_item, EventFileError, TimeOrdered};
 
 /// One scalar type of the header's `descr` (`'<i8'`, `'|b1'`, `'<f4'`, `'?'` ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,8 +238,7 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
     if data.len() < n * lay.record {
         return Err(bad(format!("{n} records of {} bytes announced but only {} data bytes", lay.record, data.len())));
     }
-    let mut out = Vec::with_capacity(n);
-    let mut last_t = 0u64;
+    let mut out = TimeOrdered::new(n_cores);
     for r in 0..n {
         let rec = &data[r * lay.record..(r + 1) * lay.record];
         let err = |message: String| EventFileError::Record { path: name.to_string(), record: r + 1, message };
@@ -250,22 +248,12 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
             v[k] = sc.read(&rec[o..o + sc.size]).map_err(|e| err(format!("{label}: {e}")))?;
         }
         let t = u64::try_from(v[0]).map_err(|_| err(format!("timestamp {} is not a whole number of microseconds ≥ 0", v[0])))?;
-        let fit = |val: i128, label: &str, hi: i128| -> Result<i128, EventFileError> {
-            if (0..=hi).contains(&val) {
-                Ok(val)
-            } else {
-                Err(err(format!("dvs: field {label} = {val} is out of range 0..={hi}")))
-            }
-        };
-        let item = HostInput::Dvs { x: fit(v[1], "x", 127)? as u16, y: fit(v[2], "y", 127)? as u16, p: fit(v[3], "p", 1)? as u8 };
-        check_item(&item, n_cores).map_err(|e| err(e.to_string()))?;
-        if t < last_t {
-            return Err(err(format!("timestamp {t} is before the previous event's {last_t}; events must be in time order")));
-        }
-        last_t = t;
-        out.push(Timed { t, item });
+        // Values beyond i64 saturate; they are out of range either way.
+        let wide = |v: i128| v.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+        let item = dvs_item(wide(v[1]), wide(v[2]), wide(v[3])).map_err(&err)?;
+        out.push(t, item).map_err(err)?;
     }
-    Ok(out)
+    Ok(out.items)
 }
 
 /// Writes DVS events as tonic does: a structured array with fields
