@@ -33,7 +33,9 @@ pub struct RhdlRun {
 pub fn run_tiny(layer: &Layer, items: &[CoreItem], backpressure: bool) -> Result<RhdlRun, String> {
     let cfg = regmap::config_writes(layer, presets::preset("tiny").ok_or("no tiny preset")?)?;
     let items: Vec<_> = items.iter().map(encode_item).collect();
-    let result: Arc<Mutex<(Vec<OutPorts>, u32, u64, f64)>> = Arc::new(Mutex::new(Default::default()));
+    // (outputs, err_count, stream cycles, stream seconds), filled by the testbench.
+    type Shared = Arc<Mutex<(Vec<OutPorts>, u32, u64, f64)>>;
+    let result: Shared = Arc::new(Mutex::new(Default::default()));
     let res = result.clone();
     let n_upd = 16 * 16 * 16 * 16; // generous per-item bound for the tiny preset
     let max_cycles = (cfg.len() + n_upd * items.len() + 200) as u64;

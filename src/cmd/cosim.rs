@@ -33,12 +33,8 @@ use spikehdl_testbenches::scoreboard::{check_on, CoreCase};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Chip configuration (JSON).
-    #[arg(long)]
-    config: PathBuf,
-    /// Host input events (.csv or .jsonl).
-    #[arg(long)]
-    events: PathBuf,
+    #[command(flatten)]
+    inputs: super::RunInputs,
     /// Co-simulate only this core (default: every configured core).
     #[arg(long)]
     core: Option<usize>,
@@ -61,20 +57,10 @@ pub struct Args {
     /// Percent of cycles the output is not ready (random, seeded).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=95))]
     stall_out: u8,
-    /// Insert a leak tick every N microseconds of event time.
-    #[arg(long, value_name = "N")]
-    leak_period_us: Option<u64>,
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let cfg = super::load_config(&a.config)?;
-    let mut items = spikehdl_model::io::read_inputs(&a.events, cfg.n_cores())?;
-    if let Some(p) = a.leak_period_us {
-        if p == 0 {
-            bail!("--leak-period-us: value 0 is out of range 1..={}", u64::MAX);
-        }
-        items = super::simulate::with_leak_ticks(&items, p);
-    }
+    let (cfg, items) = a.inputs.load()?;
     if !a.per_core && a.core.is_none() {
         let chosen = match &a.preset {
             Some(name) => match chip(name) {

@@ -10,48 +10,18 @@ use spikehdl_model::{ChipModel, HostInput, HostOutput, Timed};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Chip configuration (JSON).
-    #[arg(long)]
-    config: PathBuf,
-    /// Host input events: .csv (DVS t,x,y,p) or .jsonl (every item kind).
-    #[arg(long)]
-    events: PathBuf,
+    #[command(flatten)]
+    inputs: super::RunInputs,
     /// Write host outputs here: .jsonl or .csv.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Insert a leak tick every N microseconds of event time (first one N µs
-    /// after the first event).
-    #[arg(long, value_name = "N")]
-    leak_period_us: Option<u64>,
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
 }
 
-/// Inserts leak ticks at t0 + k·period (k ≥ 1) before the first item at or after each boundary.
-pub fn with_leak_ticks(items: &[Timed<HostInput>], period: u64) -> Vec<Timed<HostInput>> {
-    let Some(first) = items.first() else { return Vec::new() };
-    let mut next = first.t.saturating_add(period);
-    let mut out = Vec::with_capacity(items.len());
-    for it in items {
-        while it.t >= next {
-            out.push(Timed { t: next, item: HostInput::LeakTick });
-            next = next.saturating_add(period);
-        }
-        out.push(*it);
-    }
-    out
-}
-
 pub fn run(a: Args) -> Result<u8> {
-    let cfg = super::load_config(&a.config)?;
-    let mut items = spikehdl_model::io::read_inputs(&a.events, cfg.n_cores())?;
-    if let Some(p) = a.leak_period_us {
-        if p == 0 {
-            bail!("--leak-period-us: value 0 is out of range 1..={}", u64::MAX);
-        }
-        items = with_leak_ticks(&items, p);
-    }
+    let (cfg, items) = a.inputs.load()?;
     if let Some(o) = &a.out {
         spikehdl_model::io::Format::from_path(o)?; // fail before simulating
     }
@@ -143,7 +113,8 @@ fn print_summary(s: &serde_json::Value) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::with_leak_ticks;
+    use spikehdl_model::{HostInput, Timed};
 
     fn dvs(t: u64) -> Timed<HostInput> {
         Timed { t, item: HostInput::Dvs { x: 0, y: 0, p: 0 } }
