@@ -312,7 +312,7 @@ pub fn parse_nextpnr_report(text: &str) -> Result<PnrReport, FlowError> {
         let a = f.get("achieved").and_then(Value::as_f64);
         let c = f.get("constraint").and_then(Value::as_f64);
         if let (Some(a), Some(c)) = (a, c) {
-            if best.map_or(true, |(b, _)| a < b) {
+            if best.is_none_or(|(b, _)| a < b) {
                 best = Some((a, c));
             }
         }
