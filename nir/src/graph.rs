@@ -243,7 +243,12 @@ fn write_value(g: &hdf5::Group, name: &str, v: &Value) -> hdf5::Result<()> {
 /// examples to make NIR files without Python).
 pub fn write(file: &Path, graph: &Graph) -> Result<(), FileError> {
     let path = file.display().to_string();
-    let f = hdf5::File::create(file).map_err(h5(&path))?;
+    // Strong close degree and an explicit close: the file (and its lock) is
+    // released when this returns, so another process can open it at once.
+    let f = hdf5::File::with_options()
+        .with_fapl(|fapl| fapl.fclose_degree(hdf5::plist::file_access::FileCloseDegree::Strong))
+        .create(file)
+        .map_err(h5(&path))?;
     let go = || -> hdf5::Result<()> {
         write_value(&f, "version", &Value::Str(graph.version.clone().unwrap_or_else(|| "1.0".into())))?;
         let node = f.create_group("node")?;
@@ -265,5 +270,6 @@ pub fn write(file: &Path, graph: &Graph) -> Result<(), FileError> {
         node.new_dataset::<VarLenUnicode>().shape((graph.edges.len(), 2)).create("edges")?.write_raw(&flat)?;
         Ok(())
     };
-    go().map_err(h5(&path))
+    go().map_err(h5(&path))?;
+    f.close().map_err(h5(&path))
 }

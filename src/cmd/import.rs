@@ -48,6 +48,14 @@ fn parse_shape(s: &str) -> Result<[usize; 3]> {
 }
 
 pub fn run(a: Args) -> Result<u8> {
+    // Import only reads the file. HDF5 flock()s every file it opens, and a
+    // descriptor inherited by a process forked elsewhere (HDF5 opens files
+    // without O_CLOEXEC) keeps that lock alive, so a read could fail with
+    // "unable to lock file". Reading needs no lock. Set before any HDF5 call,
+    // while the CLI is still single-threaded.
+    if std::env::var_os("HDF5_USE_FILE_LOCKING").is_none() {
+        std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
+    }
     let min_v_mem = match a.min_v_mem.as_str() {
         "missing" => MinVMem::Missing,
         "neg-threshold" => MinVMem::NegThreshold,
