@@ -1027,6 +1027,7 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -1107,6 +1108,51 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [13:0] d_cbase$d;
+    wire  [13:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -1140,6 +1186,15 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [13:0] s_cbase$d;
     wire  [13:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -1164,12 +1219,39 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [15:0] fw_addr$d;
-    wire  [15:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [15:0] m2_naddr$d;
+    wire  [15:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -1208,9 +1290,16 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -1229,19 +1318,24 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -1252,6 +1346,8 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [13:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -1264,8 +1360,11 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -1405,6 +1504,81 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core0$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core0$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core0$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core0$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core0$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core0$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core0$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core0$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core0$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core0$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core0$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core0$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core0$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core0$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core0$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core0$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -1460,6 +1634,21 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core0$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core0$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core0$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core0$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -1500,15 +1689,60 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core0$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core0$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core0$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core0$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core0$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core0$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core0$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core0$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core0$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core0$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core0$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core0$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core0$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core0$fw_data fw_data(
         .d(fw_data$d),
@@ -1567,6 +1801,21 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -1578,6 +1827,9 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -1586,8 +1838,17 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -1614,6 +1875,21 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -1625,6 +1901,9 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -1633,8 +1912,17 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -1725,22 +2013,63 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -1766,6 +2095,8 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -1776,6 +2107,7 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -1784,6 +2116,8 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -1806,102 +2140,183 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 14'h3fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 14'h3fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -1943,44 +2358,29 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 16'hffff);
@@ -1989,17 +2389,15 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -2034,12 +2432,13 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -2077,6 +2476,196 @@ module chip_reference$core0$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core0$bmem
 
 
+module chip_reference$core0$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_cbase
+
+
+module chip_reference$core0$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_f
+
+
+module chip_reference$core0$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_kx0
+
+
+module chip_reference$core0$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_ky0
+
+
+module chip_reference$core0$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_mode
+
+
+module chip_reference$core0$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_ok
+
+
+module chip_reference$core0$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_ox
+
+
+module chip_reference$core0$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_oy
+
+
+module chip_reference$core0$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_valid
+
+
+module chip_reference$core0$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$d_value
+
+
 module chip_reference$core0$err(d,q,clock);
 
     // Module arguments
@@ -2096,25 +2685,6 @@ module chip_reference$core0$err(d,q,clock);
 endmodule // chip_reference$core0$err
 
 
-module chip_reference$core0$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core0$fw_addr
-
-
 module chip_reference$core0$fw_data(d,q,clock);
 
     // Module arguments
@@ -2132,25 +2702,6 @@ module chip_reference$core0$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core0$fw_data
-
-
-module chip_reference$core0$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core0$fw_valid
 
 
 module chip_reference$core0$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -2182,6 +2733,177 @@ module chip_reference$core0$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core0$kmem
 
 
+module chip_reference$core0$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_f
+
+
+module chip_reference$core0$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_kind
+
+
+module chip_reference$core0$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_naddr
+
+
+module chip_reference$core0$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_s16
+
+
+module chip_reference$core0$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_val
+
+
+module chip_reference$core0$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_valid
+
+
+module chip_reference$core0$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_wnz
+
+
+module chip_reference$core0$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_x
+
+
+module chip_reference$core0$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_y
+
+
 module chip_reference$core0$m_f(d,q,clock);
 
     // Module arguments
@@ -2199,6 +2921,44 @@ module chip_reference$core0$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core0$m_f
+
+
+module chip_reference$core0$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m_fwd
+
+
+module chip_reference$core0$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m_fwd1
 
 
 module chip_reference$core0$m_kind(d,q,clock);
@@ -2329,8 +3089,6 @@ module chip_reference$core0$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[65535:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -2340,7 +3098,6 @@ module chip_reference$core0$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core0$nmem
 
 
@@ -2496,6 +3253,25 @@ module chip_reference$core0$r_fb(d,q,clock);
 endmodule // chip_reference$core0$r_fb
 
 
+module chip_reference$core0$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$r_fl
+
+
 module chip_reference$core0$r_h_in(d,q,clock);
 
     // Module arguments
@@ -2534,6 +3310,25 @@ module chip_reference$core0$r_h_out(d,q,clock);
 endmodule // chip_reference$core0$r_h_out
 
 
+module chip_reference$core0$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$r_hl
+
+
 module chip_reference$core0$r_k(d,q,clock);
 
     // Module arguments
@@ -2551,6 +3346,25 @@ module chip_reference$core0$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core0$r_k
+
+
+module chip_reference$core0$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$r_k0
 
 
 module chip_reference$core0$r_kb(d,q,clock);
@@ -2724,6 +3538,25 @@ module chip_reference$core0$r_thl(d,q,clock);
 endmodule // chip_reference$core0$r_thl
 
 
+module chip_reference$core0$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$r_thsum_b
+
+
 module chip_reference$core0$r_w_in(d,q,clock);
 
     // Module arguments
@@ -2760,6 +3593,25 @@ module chip_reference$core0$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core0$r_w_out
+
+
+module chip_reference$core0$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$r_wl
 
 
 module chip_reference$core0$r_xb(d,q,clock);
@@ -3028,6 +3880,63 @@ module chip_reference$core0$s_value(d,q,clock);
 endmodule // chip_reference$core0$s_value
 
 
+module chip_reference$core0$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$s_xm
+
+
+module chip_reference$core0$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$s_xm0
+
+
+module chip_reference$core0$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$s_ym
+
+
 module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -3086,6 +3995,7 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -3166,6 +4076,51 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [13:0] d_cbase$d;
+    wire  [13:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -3199,6 +4154,15 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [13:0] s_cbase$d;
     wire  [13:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -3223,12 +4187,39 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [15:0] fw_addr$d;
-    wire  [15:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [15:0] m2_naddr$d;
+    wire  [15:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -3267,9 +4258,16 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -3288,19 +4286,24 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -3311,6 +4314,8 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [13:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -3323,8 +4328,11 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -3464,6 +4472,81 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core1$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core1$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core1$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core1$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core1$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core1$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core1$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core1$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core1$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core1$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core1$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core1$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core1$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core1$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core1$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core1$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -3519,6 +4602,21 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core1$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core1$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core1$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core1$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -3559,15 +4657,60 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core1$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core1$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core1$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core1$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core1$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core1$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core1$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core1$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core1$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core1$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core1$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core1$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core1$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core1$fw_data fw_data(
         .d(fw_data$d),
@@ -3626,6 +4769,21 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -3637,6 +4795,9 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -3645,8 +4806,17 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -3673,6 +4843,21 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -3684,6 +4869,9 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -3692,8 +4880,17 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -3784,22 +4981,63 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -3825,6 +5063,8 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -3835,6 +5075,7 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -3843,6 +5084,8 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -3865,102 +5108,183 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 14'h3fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 14'h3fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -4002,44 +5326,29 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 16'hffff);
@@ -4048,17 +5357,15 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -4093,12 +5400,13 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -4136,6 +5444,196 @@ module chip_reference$core1$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core1$bmem
 
 
+module chip_reference$core1$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_cbase
+
+
+module chip_reference$core1$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_f
+
+
+module chip_reference$core1$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_kx0
+
+
+module chip_reference$core1$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_ky0
+
+
+module chip_reference$core1$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_mode
+
+
+module chip_reference$core1$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_ok
+
+
+module chip_reference$core1$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_ox
+
+
+module chip_reference$core1$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_oy
+
+
+module chip_reference$core1$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_valid
+
+
+module chip_reference$core1$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$d_value
+
+
 module chip_reference$core1$err(d,q,clock);
 
     // Module arguments
@@ -4155,25 +5653,6 @@ module chip_reference$core1$err(d,q,clock);
 endmodule // chip_reference$core1$err
 
 
-module chip_reference$core1$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core1$fw_addr
-
-
 module chip_reference$core1$fw_data(d,q,clock);
 
     // Module arguments
@@ -4191,25 +5670,6 @@ module chip_reference$core1$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core1$fw_data
-
-
-module chip_reference$core1$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core1$fw_valid
 
 
 module chip_reference$core1$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -4241,6 +5701,177 @@ module chip_reference$core1$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core1$kmem
 
 
+module chip_reference$core1$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_f
+
+
+module chip_reference$core1$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_kind
+
+
+module chip_reference$core1$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_naddr
+
+
+module chip_reference$core1$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_s16
+
+
+module chip_reference$core1$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_val
+
+
+module chip_reference$core1$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_valid
+
+
+module chip_reference$core1$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_wnz
+
+
+module chip_reference$core1$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_x
+
+
+module chip_reference$core1$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_y
+
+
 module chip_reference$core1$m_f(d,q,clock);
 
     // Module arguments
@@ -4258,6 +5889,44 @@ module chip_reference$core1$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core1$m_f
+
+
+module chip_reference$core1$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m_fwd
+
+
+module chip_reference$core1$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m_fwd1
 
 
 module chip_reference$core1$m_kind(d,q,clock);
@@ -4388,8 +6057,6 @@ module chip_reference$core1$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[65535:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -4399,7 +6066,6 @@ module chip_reference$core1$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core1$nmem
 
 
@@ -4555,6 +6221,25 @@ module chip_reference$core1$r_fb(d,q,clock);
 endmodule // chip_reference$core1$r_fb
 
 
+module chip_reference$core1$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$r_fl
+
+
 module chip_reference$core1$r_h_in(d,q,clock);
 
     // Module arguments
@@ -4593,6 +6278,25 @@ module chip_reference$core1$r_h_out(d,q,clock);
 endmodule // chip_reference$core1$r_h_out
 
 
+module chip_reference$core1$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$r_hl
+
+
 module chip_reference$core1$r_k(d,q,clock);
 
     // Module arguments
@@ -4610,6 +6314,25 @@ module chip_reference$core1$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core1$r_k
+
+
+module chip_reference$core1$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$r_k0
 
 
 module chip_reference$core1$r_kb(d,q,clock);
@@ -4783,6 +6506,25 @@ module chip_reference$core1$r_thl(d,q,clock);
 endmodule // chip_reference$core1$r_thl
 
 
+module chip_reference$core1$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$r_thsum_b
+
+
 module chip_reference$core1$r_w_in(d,q,clock);
 
     // Module arguments
@@ -4819,6 +6561,25 @@ module chip_reference$core1$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core1$r_w_out
+
+
+module chip_reference$core1$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$r_wl
 
 
 module chip_reference$core1$r_xb(d,q,clock);
@@ -5087,6 +6848,63 @@ module chip_reference$core1$s_value(d,q,clock);
 endmodule // chip_reference$core1$s_value
 
 
+module chip_reference$core1$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$s_xm
+
+
+module chip_reference$core1$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$s_xm0
+
+
+module chip_reference$core1$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$s_ym
+
+
 module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -5145,6 +6963,7 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -5225,6 +7044,51 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [13:0] d_cbase$d;
+    wire  [13:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -5258,6 +7122,15 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [13:0] s_cbase$d;
     wire  [13:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -5282,12 +7155,39 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [15:0] fw_addr$d;
-    wire  [15:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [15:0] m2_naddr$d;
+    wire  [15:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -5326,9 +7226,16 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -5347,19 +7254,24 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -5370,6 +7282,8 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [13:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -5382,8 +7296,11 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -5523,6 +7440,81 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core2$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core2$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core2$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core2$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core2$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core2$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core2$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core2$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core2$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core2$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core2$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core2$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core2$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core2$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core2$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core2$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -5578,6 +7570,21 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core2$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core2$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core2$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core2$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -5618,15 +7625,60 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core2$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core2$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core2$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core2$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core2$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core2$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core2$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core2$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core2$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core2$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core2$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core2$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core2$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core2$fw_data fw_data(
         .d(fw_data$d),
@@ -5685,6 +7737,21 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -5696,6 +7763,9 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -5704,8 +7774,17 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -5732,6 +7811,21 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -5743,6 +7837,9 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -5751,8 +7848,17 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -5843,22 +7949,63 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -5884,6 +8031,8 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -5894,6 +8043,7 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -5902,6 +8052,8 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -5924,102 +8076,183 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 14'h3fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 14'h3fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -6061,44 +8294,29 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 16'hffff);
@@ -6107,17 +8325,15 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -6152,12 +8368,13 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -6195,6 +8412,196 @@ module chip_reference$core2$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core2$bmem
 
 
+module chip_reference$core2$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_cbase
+
+
+module chip_reference$core2$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_f
+
+
+module chip_reference$core2$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_kx0
+
+
+module chip_reference$core2$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_ky0
+
+
+module chip_reference$core2$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_mode
+
+
+module chip_reference$core2$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_ok
+
+
+module chip_reference$core2$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_ox
+
+
+module chip_reference$core2$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_oy
+
+
+module chip_reference$core2$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_valid
+
+
+module chip_reference$core2$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$d_value
+
+
 module chip_reference$core2$err(d,q,clock);
 
     // Module arguments
@@ -6214,25 +8621,6 @@ module chip_reference$core2$err(d,q,clock);
 endmodule // chip_reference$core2$err
 
 
-module chip_reference$core2$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core2$fw_addr
-
-
 module chip_reference$core2$fw_data(d,q,clock);
 
     // Module arguments
@@ -6250,25 +8638,6 @@ module chip_reference$core2$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core2$fw_data
-
-
-module chip_reference$core2$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core2$fw_valid
 
 
 module chip_reference$core2$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -6300,6 +8669,177 @@ module chip_reference$core2$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core2$kmem
 
 
+module chip_reference$core2$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_f
+
+
+module chip_reference$core2$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_kind
+
+
+module chip_reference$core2$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_naddr
+
+
+module chip_reference$core2$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_s16
+
+
+module chip_reference$core2$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_val
+
+
+module chip_reference$core2$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_valid
+
+
+module chip_reference$core2$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_wnz
+
+
+module chip_reference$core2$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_x
+
+
+module chip_reference$core2$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_y
+
+
 module chip_reference$core2$m_f(d,q,clock);
 
     // Module arguments
@@ -6317,6 +8857,44 @@ module chip_reference$core2$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core2$m_f
+
+
+module chip_reference$core2$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m_fwd
+
+
+module chip_reference$core2$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m_fwd1
 
 
 module chip_reference$core2$m_kind(d,q,clock);
@@ -6447,8 +9025,6 @@ module chip_reference$core2$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[65535:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -6458,7 +9034,6 @@ module chip_reference$core2$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core2$nmem
 
 
@@ -6614,6 +9189,25 @@ module chip_reference$core2$r_fb(d,q,clock);
 endmodule // chip_reference$core2$r_fb
 
 
+module chip_reference$core2$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$r_fl
+
+
 module chip_reference$core2$r_h_in(d,q,clock);
 
     // Module arguments
@@ -6652,6 +9246,25 @@ module chip_reference$core2$r_h_out(d,q,clock);
 endmodule // chip_reference$core2$r_h_out
 
 
+module chip_reference$core2$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$r_hl
+
+
 module chip_reference$core2$r_k(d,q,clock);
 
     // Module arguments
@@ -6669,6 +9282,25 @@ module chip_reference$core2$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core2$r_k
+
+
+module chip_reference$core2$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$r_k0
 
 
 module chip_reference$core2$r_kb(d,q,clock);
@@ -6842,6 +9474,25 @@ module chip_reference$core2$r_thl(d,q,clock);
 endmodule // chip_reference$core2$r_thl
 
 
+module chip_reference$core2$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$r_thsum_b
+
+
 module chip_reference$core2$r_w_in(d,q,clock);
 
     // Module arguments
@@ -6878,6 +9529,25 @@ module chip_reference$core2$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core2$r_w_out
+
+
+module chip_reference$core2$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$r_wl
 
 
 module chip_reference$core2$r_xb(d,q,clock);
@@ -7146,6 +9816,63 @@ module chip_reference$core2$s_value(d,q,clock);
 endmodule // chip_reference$core2$s_value
 
 
+module chip_reference$core2$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$s_xm
+
+
+module chip_reference$core2$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$s_xm0
+
+
+module chip_reference$core2$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$s_ym
+
+
 module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -7204,6 +9931,7 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [14:0] kmem$read_address;
@@ -7284,6 +10012,51 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [14:0] d_cbase$d;
+    wire  [14:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -7317,6 +10090,15 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [14:0] s_cbase$d;
     wire  [14:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -7341,12 +10123,39 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [14:0] fw_addr$d;
-    wire  [14:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [14:0] m2_naddr$d;
+    wire  [14:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -7385,9 +10194,16 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -7406,19 +10222,24 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -7429,6 +10250,8 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [14:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -7441,8 +10264,11 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -7582,6 +10408,81 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core3$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core3$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core3$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core3$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core3$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core3$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core3$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core3$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core3$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core3$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core3$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core3$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core3$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core3$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core3$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core3$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -7637,6 +10538,21 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core3$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core3$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core3$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core3$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -7677,15 +10593,60 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core3$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core3$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core3$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core3$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core3$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core3$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core3$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core3$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core3$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core3$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core3$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core3$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core3$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core3$fw_data fw_data(
         .d(fw_data$d),
@@ -7744,6 +10705,21 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -7755,6 +10731,9 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -7763,8 +10742,17 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -7791,6 +10779,21 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -7802,6 +10805,9 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -7810,8 +10816,17 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -7902,22 +10917,63 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -7943,6 +10999,8 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -7953,6 +11011,7 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -7961,6 +11020,8 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -7983,102 +11044,183 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 15'h7fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 15'h7fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -8120,44 +11262,29 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 15'h7fff);
@@ -8166,17 +11293,15 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -8211,12 +11336,13 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -8254,6 +11380,196 @@ module chip_reference$core3$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core3$bmem
 
 
+module chip_reference$core3$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_cbase
+
+
+module chip_reference$core3$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_f
+
+
+module chip_reference$core3$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_kx0
+
+
+module chip_reference$core3$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_ky0
+
+
+module chip_reference$core3$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_mode
+
+
+module chip_reference$core3$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_ok
+
+
+module chip_reference$core3$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_ox
+
+
+module chip_reference$core3$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_oy
+
+
+module chip_reference$core3$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_valid
+
+
+module chip_reference$core3$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$d_value
+
+
 module chip_reference$core3$err(d,q,clock);
 
     // Module arguments
@@ -8273,25 +11589,6 @@ module chip_reference$core3$err(d,q,clock);
 endmodule // chip_reference$core3$err
 
 
-module chip_reference$core3$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core3$fw_addr
-
-
 module chip_reference$core3$fw_data(d,q,clock);
 
     // Module arguments
@@ -8309,25 +11606,6 @@ module chip_reference$core3$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core3$fw_data
-
-
-module chip_reference$core3$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core3$fw_valid
 
 
 module chip_reference$core3$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -8359,6 +11637,177 @@ module chip_reference$core3$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core3$kmem
 
 
+module chip_reference$core3$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_f
+
+
+module chip_reference$core3$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_kind
+
+
+module chip_reference$core3$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_naddr
+
+
+module chip_reference$core3$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_s16
+
+
+module chip_reference$core3$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_val
+
+
+module chip_reference$core3$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_valid
+
+
+module chip_reference$core3$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_wnz
+
+
+module chip_reference$core3$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_x
+
+
+module chip_reference$core3$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_y
+
+
 module chip_reference$core3$m_f(d,q,clock);
 
     // Module arguments
@@ -8376,6 +11825,44 @@ module chip_reference$core3$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core3$m_f
+
+
+module chip_reference$core3$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m_fwd
+
+
+module chip_reference$core3$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m_fwd1
 
 
 module chip_reference$core3$m_kind(d,q,clock);
@@ -8506,8 +11993,6 @@ module chip_reference$core3$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[32767:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -8517,7 +12002,6 @@ module chip_reference$core3$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core3$nmem
 
 
@@ -8673,6 +12157,25 @@ module chip_reference$core3$r_fb(d,q,clock);
 endmodule // chip_reference$core3$r_fb
 
 
+module chip_reference$core3$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$r_fl
+
+
 module chip_reference$core3$r_h_in(d,q,clock);
 
     // Module arguments
@@ -8711,6 +12214,25 @@ module chip_reference$core3$r_h_out(d,q,clock);
 endmodule // chip_reference$core3$r_h_out
 
 
+module chip_reference$core3$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$r_hl
+
+
 module chip_reference$core3$r_k(d,q,clock);
 
     // Module arguments
@@ -8728,6 +12250,25 @@ module chip_reference$core3$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core3$r_k
+
+
+module chip_reference$core3$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$r_k0
 
 
 module chip_reference$core3$r_kb(d,q,clock);
@@ -8901,6 +12442,25 @@ module chip_reference$core3$r_thl(d,q,clock);
 endmodule // chip_reference$core3$r_thl
 
 
+module chip_reference$core3$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$r_thsum_b
+
+
 module chip_reference$core3$r_w_in(d,q,clock);
 
     // Module arguments
@@ -8937,6 +12497,25 @@ module chip_reference$core3$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core3$r_w_out
+
+
+module chip_reference$core3$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$r_wl
 
 
 module chip_reference$core3$r_xb(d,q,clock);
@@ -9205,6 +12784,63 @@ module chip_reference$core3$s_value(d,q,clock);
 endmodule // chip_reference$core3$s_value
 
 
+module chip_reference$core3$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$s_xm
+
+
+module chip_reference$core3$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$s_xm0
+
+
+module chip_reference$core3$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$s_ym
+
+
 module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -9263,6 +12899,7 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [14:0] kmem$read_address;
@@ -9343,6 +12980,51 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [14:0] d_cbase$d;
+    wire  [14:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -9376,6 +13058,15 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [14:0] s_cbase$d;
     wire  [14:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -9400,12 +13091,39 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [14:0] fw_addr$d;
-    wire  [14:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [14:0] m2_naddr$d;
+    wire  [14:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -9444,9 +13162,16 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -9465,19 +13190,24 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -9488,6 +13218,8 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [14:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -9500,8 +13232,11 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -9641,6 +13376,81 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core4$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core4$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core4$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core4$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core4$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core4$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core4$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core4$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core4$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core4$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core4$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core4$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core4$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core4$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core4$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core4$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -9696,6 +13506,21 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core4$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core4$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core4$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core4$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -9736,15 +13561,60 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core4$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core4$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core4$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core4$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core4$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core4$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core4$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core4$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core4$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core4$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core4$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core4$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core4$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core4$fw_data fw_data(
         .d(fw_data$d),
@@ -9803,6 +13673,21 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -9814,6 +13699,9 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -9822,8 +13710,17 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -9850,6 +13747,21 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -9861,6 +13773,9 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -9869,8 +13784,17 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -9961,22 +13885,63 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -10002,6 +13967,8 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -10012,6 +13979,7 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -10020,6 +13988,8 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -10042,102 +14012,183 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 15'h7fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 15'h7fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -10179,44 +14230,29 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 15'h7fff);
@@ -10225,17 +14261,15 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -10270,12 +14304,13 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -10313,6 +14348,196 @@ module chip_reference$core4$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core4$bmem
 
 
+module chip_reference$core4$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_cbase
+
+
+module chip_reference$core4$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_f
+
+
+module chip_reference$core4$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_kx0
+
+
+module chip_reference$core4$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_ky0
+
+
+module chip_reference$core4$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_mode
+
+
+module chip_reference$core4$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_ok
+
+
+module chip_reference$core4$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_ox
+
+
+module chip_reference$core4$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_oy
+
+
+module chip_reference$core4$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_valid
+
+
+module chip_reference$core4$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$d_value
+
+
 module chip_reference$core4$err(d,q,clock);
 
     // Module arguments
@@ -10332,25 +14557,6 @@ module chip_reference$core4$err(d,q,clock);
 endmodule // chip_reference$core4$err
 
 
-module chip_reference$core4$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core4$fw_addr
-
-
 module chip_reference$core4$fw_data(d,q,clock);
 
     // Module arguments
@@ -10368,25 +14574,6 @@ module chip_reference$core4$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core4$fw_data
-
-
-module chip_reference$core4$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core4$fw_valid
 
 
 module chip_reference$core4$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -10418,6 +14605,177 @@ module chip_reference$core4$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core4$kmem
 
 
+module chip_reference$core4$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_f
+
+
+module chip_reference$core4$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_kind
+
+
+module chip_reference$core4$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_naddr
+
+
+module chip_reference$core4$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_s16
+
+
+module chip_reference$core4$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_val
+
+
+module chip_reference$core4$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_valid
+
+
+module chip_reference$core4$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_wnz
+
+
+module chip_reference$core4$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_x
+
+
+module chip_reference$core4$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_y
+
+
 module chip_reference$core4$m_f(d,q,clock);
 
     // Module arguments
@@ -10435,6 +14793,44 @@ module chip_reference$core4$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core4$m_f
+
+
+module chip_reference$core4$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m_fwd
+
+
+module chip_reference$core4$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m_fwd1
 
 
 module chip_reference$core4$m_kind(d,q,clock);
@@ -10565,8 +14961,6 @@ module chip_reference$core4$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[32767:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -10576,7 +14970,6 @@ module chip_reference$core4$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core4$nmem
 
 
@@ -10732,6 +15125,25 @@ module chip_reference$core4$r_fb(d,q,clock);
 endmodule // chip_reference$core4$r_fb
 
 
+module chip_reference$core4$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$r_fl
+
+
 module chip_reference$core4$r_h_in(d,q,clock);
 
     // Module arguments
@@ -10770,6 +15182,25 @@ module chip_reference$core4$r_h_out(d,q,clock);
 endmodule // chip_reference$core4$r_h_out
 
 
+module chip_reference$core4$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$r_hl
+
+
 module chip_reference$core4$r_k(d,q,clock);
 
     // Module arguments
@@ -10787,6 +15218,25 @@ module chip_reference$core4$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core4$r_k
+
+
+module chip_reference$core4$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$r_k0
 
 
 module chip_reference$core4$r_kb(d,q,clock);
@@ -10960,6 +15410,25 @@ module chip_reference$core4$r_thl(d,q,clock);
 endmodule // chip_reference$core4$r_thl
 
 
+module chip_reference$core4$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$r_thsum_b
+
+
 module chip_reference$core4$r_w_in(d,q,clock);
 
     // Module arguments
@@ -10996,6 +15465,25 @@ module chip_reference$core4$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core4$r_w_out
+
+
+module chip_reference$core4$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$r_wl
 
 
 module chip_reference$core4$r_xb(d,q,clock);
@@ -11264,6 +15752,63 @@ module chip_reference$core4$s_value(d,q,clock);
 endmodule // chip_reference$core4$s_value
 
 
+module chip_reference$core4$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$s_xm
+
+
+module chip_reference$core4$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$s_xm0
+
+
+module chip_reference$core4$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$s_ym
+
+
 module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -11322,6 +15867,7 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [15:0] kmem$read_address;
@@ -11402,6 +15948,51 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [15:0] d_cbase$d;
+    wire  [15:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -11435,6 +16026,15 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] s_cbase$d;
     wire  [15:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -11459,12 +16059,39 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [13:0] fw_addr$d;
-    wire  [13:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [13:0] m2_naddr$d;
+    wire  [13:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -11503,9 +16130,16 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -11524,19 +16158,24 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -11547,6 +16186,8 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [15:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -11559,8 +16200,11 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -11700,6 +16344,81 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core5$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core5$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core5$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core5$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core5$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core5$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core5$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core5$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core5$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core5$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core5$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core5$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core5$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core5$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core5$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core5$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -11755,6 +16474,21 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core5$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core5$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core5$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core5$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -11795,15 +16529,60 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core5$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core5$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core5$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core5$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core5$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core5$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core5$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core5$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core5$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core5$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core5$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core5$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core5$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core5$fw_data fw_data(
         .d(fw_data$d),
@@ -11862,6 +16641,21 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -11873,6 +16667,9 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -11881,8 +16678,17 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -11909,6 +16715,21 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -11920,6 +16741,9 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -11928,8 +16752,17 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -12020,22 +16853,63 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -12061,6 +16935,8 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -12071,6 +16947,7 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -12079,6 +16956,8 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -12101,102 +16980,183 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 16'hffff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 16'hffff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -12238,44 +17198,29 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 14'h3fff);
@@ -12284,17 +17229,15 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -12329,12 +17272,13 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -12372,6 +17316,196 @@ module chip_reference$core5$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core5$bmem
 
 
+module chip_reference$core5$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_cbase
+
+
+module chip_reference$core5$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_f
+
+
+module chip_reference$core5$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_kx0
+
+
+module chip_reference$core5$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_ky0
+
+
+module chip_reference$core5$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_mode
+
+
+module chip_reference$core5$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_ok
+
+
+module chip_reference$core5$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_ox
+
+
+module chip_reference$core5$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_oy
+
+
+module chip_reference$core5$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_valid
+
+
+module chip_reference$core5$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$d_value
+
+
 module chip_reference$core5$err(d,q,clock);
 
     // Module arguments
@@ -12391,25 +17525,6 @@ module chip_reference$core5$err(d,q,clock);
 endmodule // chip_reference$core5$err
 
 
-module chip_reference$core5$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 14'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core5$fw_addr
-
-
 module chip_reference$core5$fw_data(d,q,clock);
 
     // Module arguments
@@ -12427,25 +17542,6 @@ module chip_reference$core5$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core5$fw_data
-
-
-module chip_reference$core5$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core5$fw_valid
 
 
 module chip_reference$core5$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -12477,6 +17573,177 @@ module chip_reference$core5$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core5$kmem
 
 
+module chip_reference$core5$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_f
+
+
+module chip_reference$core5$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_kind
+
+
+module chip_reference$core5$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_naddr
+
+
+module chip_reference$core5$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_s16
+
+
+module chip_reference$core5$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_val
+
+
+module chip_reference$core5$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_valid
+
+
+module chip_reference$core5$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_wnz
+
+
+module chip_reference$core5$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_x
+
+
+module chip_reference$core5$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_y
+
+
 module chip_reference$core5$m_f(d,q,clock);
 
     // Module arguments
@@ -12494,6 +17761,44 @@ module chip_reference$core5$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core5$m_f
+
+
+module chip_reference$core5$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m_fwd
+
+
+module chip_reference$core5$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m_fwd1
 
 
 module chip_reference$core5$m_kind(d,q,clock);
@@ -12624,8 +17929,6 @@ module chip_reference$core5$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[16383:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -12635,7 +17938,6 @@ module chip_reference$core5$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core5$nmem
 
 
@@ -12791,6 +18093,25 @@ module chip_reference$core5$r_fb(d,q,clock);
 endmodule // chip_reference$core5$r_fb
 
 
+module chip_reference$core5$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$r_fl
+
+
 module chip_reference$core5$r_h_in(d,q,clock);
 
     // Module arguments
@@ -12829,6 +18150,25 @@ module chip_reference$core5$r_h_out(d,q,clock);
 endmodule // chip_reference$core5$r_h_out
 
 
+module chip_reference$core5$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$r_hl
+
+
 module chip_reference$core5$r_k(d,q,clock);
 
     // Module arguments
@@ -12846,6 +18186,25 @@ module chip_reference$core5$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core5$r_k
+
+
+module chip_reference$core5$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$r_k0
 
 
 module chip_reference$core5$r_kb(d,q,clock);
@@ -13019,6 +18378,25 @@ module chip_reference$core5$r_thl(d,q,clock);
 endmodule // chip_reference$core5$r_thl
 
 
+module chip_reference$core5$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$r_thsum_b
+
+
 module chip_reference$core5$r_w_in(d,q,clock);
 
     // Module arguments
@@ -13055,6 +18433,25 @@ module chip_reference$core5$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core5$r_w_out
+
+
+module chip_reference$core5$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$r_wl
 
 
 module chip_reference$core5$r_xb(d,q,clock);
@@ -13323,6 +18720,63 @@ module chip_reference$core5$s_value(d,q,clock);
 endmodule // chip_reference$core5$s_value
 
 
+module chip_reference$core5$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$s_xm
+
+
+module chip_reference$core5$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$s_xm0
+
+
+module chip_reference$core5$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$s_ym
+
+
 module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -13381,6 +18835,7 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [15:0] kmem$read_address;
@@ -13461,6 +18916,51 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [15:0] d_cbase$d;
+    wire  [15:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -13494,6 +18994,15 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] s_cbase$d;
     wire  [15:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -13518,12 +19027,39 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [13:0] fw_addr$d;
-    wire  [13:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [13:0] m2_naddr$d;
+    wire  [13:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -13562,9 +19098,16 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -13583,19 +19126,24 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -13606,6 +19154,8 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [15:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -13618,8 +19168,11 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -13759,6 +19312,81 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core6$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core6$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core6$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core6$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core6$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core6$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core6$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core6$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core6$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core6$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core6$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core6$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core6$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core6$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core6$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core6$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -13814,6 +19442,21 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core6$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core6$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core6$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core6$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -13854,15 +19497,60 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core6$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core6$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core6$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core6$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core6$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core6$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core6$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core6$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core6$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core6$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core6$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core6$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core6$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core6$fw_data fw_data(
         .d(fw_data$d),
@@ -13921,6 +19609,21 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -13932,6 +19635,9 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -13940,8 +19646,17 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -13968,6 +19683,21 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -13979,6 +19709,9 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -13987,8 +19720,17 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -14079,22 +19821,63 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -14120,6 +19903,8 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -14130,6 +19915,7 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -14138,6 +19924,8 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -14160,102 +19948,183 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 16'hffff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 16'hffff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -14297,44 +20166,29 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 14'h3fff);
@@ -14343,17 +20197,15 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -14388,12 +20240,13 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -14431,6 +20284,196 @@ module chip_reference$core6$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core6$bmem
 
 
+module chip_reference$core6$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_cbase
+
+
+module chip_reference$core6$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_f
+
+
+module chip_reference$core6$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_kx0
+
+
+module chip_reference$core6$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_ky0
+
+
+module chip_reference$core6$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_mode
+
+
+module chip_reference$core6$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_ok
+
+
+module chip_reference$core6$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_ox
+
+
+module chip_reference$core6$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_oy
+
+
+module chip_reference$core6$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_valid
+
+
+module chip_reference$core6$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$d_value
+
+
 module chip_reference$core6$err(d,q,clock);
 
     // Module arguments
@@ -14450,25 +20493,6 @@ module chip_reference$core6$err(d,q,clock);
 endmodule // chip_reference$core6$err
 
 
-module chip_reference$core6$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 14'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core6$fw_addr
-
-
 module chip_reference$core6$fw_data(d,q,clock);
 
     // Module arguments
@@ -14486,25 +20510,6 @@ module chip_reference$core6$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core6$fw_data
-
-
-module chip_reference$core6$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core6$fw_valid
 
 
 module chip_reference$core6$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -14536,6 +20541,177 @@ module chip_reference$core6$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core6$kmem
 
 
+module chip_reference$core6$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_f
+
+
+module chip_reference$core6$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_kind
+
+
+module chip_reference$core6$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_naddr
+
+
+module chip_reference$core6$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_s16
+
+
+module chip_reference$core6$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_val
+
+
+module chip_reference$core6$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_valid
+
+
+module chip_reference$core6$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_wnz
+
+
+module chip_reference$core6$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_x
+
+
+module chip_reference$core6$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_y
+
+
 module chip_reference$core6$m_f(d,q,clock);
 
     // Module arguments
@@ -14553,6 +20729,44 @@ module chip_reference$core6$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core6$m_f
+
+
+module chip_reference$core6$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m_fwd
+
+
+module chip_reference$core6$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m_fwd1
 
 
 module chip_reference$core6$m_kind(d,q,clock);
@@ -14683,8 +20897,6 @@ module chip_reference$core6$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[16383:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -14694,7 +20906,6 @@ module chip_reference$core6$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core6$nmem
 
 
@@ -14850,6 +21061,25 @@ module chip_reference$core6$r_fb(d,q,clock);
 endmodule // chip_reference$core6$r_fb
 
 
+module chip_reference$core6$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$r_fl
+
+
 module chip_reference$core6$r_h_in(d,q,clock);
 
     // Module arguments
@@ -14888,6 +21118,25 @@ module chip_reference$core6$r_h_out(d,q,clock);
 endmodule // chip_reference$core6$r_h_out
 
 
+module chip_reference$core6$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$r_hl
+
+
 module chip_reference$core6$r_k(d,q,clock);
 
     // Module arguments
@@ -14905,6 +21154,25 @@ module chip_reference$core6$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core6$r_k
+
+
+module chip_reference$core6$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$r_k0
 
 
 module chip_reference$core6$r_kb(d,q,clock);
@@ -15078,6 +21346,25 @@ module chip_reference$core6$r_thl(d,q,clock);
 endmodule // chip_reference$core6$r_thl
 
 
+module chip_reference$core6$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$r_thsum_b
+
+
 module chip_reference$core6$r_w_in(d,q,clock);
 
     // Module arguments
@@ -15114,6 +21401,25 @@ module chip_reference$core6$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core6$r_w_out
+
+
+module chip_reference$core6$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$r_wl
 
 
 module chip_reference$core6$r_xb(d,q,clock);
@@ -15382,6 +21688,63 @@ module chip_reference$core6$s_value(d,q,clock);
 endmodule // chip_reference$core6$s_value
 
 
+module chip_reference$core6$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$s_xm
+
+
+module chip_reference$core6$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$s_xm0
+
+
+module chip_reference$core6$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$s_ym
+
+
 module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -15440,6 +21803,7 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -15520,6 +21884,51 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [13:0] d_cbase$d;
+    wire  [13:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -15553,6 +21962,15 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [13:0] s_cbase$d;
     wire  [13:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -15577,12 +21995,39 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [13:0] fw_addr$d;
-    wire  [13:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [13:0] m2_naddr$d;
+    wire  [13:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -15621,9 +22066,16 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -15642,19 +22094,24 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -15665,6 +22122,8 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [13:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -15677,8 +22136,11 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -15818,6 +22280,81 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core7$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core7$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core7$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core7$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core7$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core7$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core7$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core7$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core7$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core7$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core7$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core7$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core7$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core7$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core7$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core7$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -15873,6 +22410,21 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core7$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core7$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core7$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core7$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -15913,15 +22465,60 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core7$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core7$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core7$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core7$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core7$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core7$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core7$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core7$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core7$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core7$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core7$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core7$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core7$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core7$fw_data fw_data(
         .d(fw_data$d),
@@ -15980,6 +22577,21 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -15991,6 +22603,9 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -15999,8 +22614,17 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -16027,6 +22651,21 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -16038,6 +22677,9 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -16046,8 +22688,17 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -16138,22 +22789,63 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -16179,6 +22871,8 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -16189,6 +22883,7 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -16197,6 +22892,8 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -16219,102 +22916,183 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 14'h3fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 14'h3fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -16356,44 +23134,29 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 14'h3fff);
@@ -16402,17 +23165,15 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -16447,12 +23208,13 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -16490,6 +23252,196 @@ module chip_reference$core7$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core7$bmem
 
 
+module chip_reference$core7$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_cbase
+
+
+module chip_reference$core7$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_f
+
+
+module chip_reference$core7$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_kx0
+
+
+module chip_reference$core7$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_ky0
+
+
+module chip_reference$core7$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_mode
+
+
+module chip_reference$core7$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_ok
+
+
+module chip_reference$core7$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_ox
+
+
+module chip_reference$core7$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_oy
+
+
+module chip_reference$core7$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_valid
+
+
+module chip_reference$core7$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$d_value
+
+
 module chip_reference$core7$err(d,q,clock);
 
     // Module arguments
@@ -16509,25 +23461,6 @@ module chip_reference$core7$err(d,q,clock);
 endmodule // chip_reference$core7$err
 
 
-module chip_reference$core7$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 14'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core7$fw_addr
-
-
 module chip_reference$core7$fw_data(d,q,clock);
 
     // Module arguments
@@ -16545,25 +23478,6 @@ module chip_reference$core7$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core7$fw_data
-
-
-module chip_reference$core7$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core7$fw_valid
 
 
 module chip_reference$core7$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -16595,6 +23509,177 @@ module chip_reference$core7$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core7$kmem
 
 
+module chip_reference$core7$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_f
+
+
+module chip_reference$core7$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_kind
+
+
+module chip_reference$core7$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_naddr
+
+
+module chip_reference$core7$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_s16
+
+
+module chip_reference$core7$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_val
+
+
+module chip_reference$core7$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_valid
+
+
+module chip_reference$core7$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_wnz
+
+
+module chip_reference$core7$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_x
+
+
+module chip_reference$core7$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_y
+
+
 module chip_reference$core7$m_f(d,q,clock);
 
     // Module arguments
@@ -16612,6 +23697,44 @@ module chip_reference$core7$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core7$m_f
+
+
+module chip_reference$core7$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m_fwd
+
+
+module chip_reference$core7$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m_fwd1
 
 
 module chip_reference$core7$m_kind(d,q,clock);
@@ -16742,8 +23865,6 @@ module chip_reference$core7$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[16383:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -16753,7 +23874,6 @@ module chip_reference$core7$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core7$nmem
 
 
@@ -16909,6 +24029,25 @@ module chip_reference$core7$r_fb(d,q,clock);
 endmodule // chip_reference$core7$r_fb
 
 
+module chip_reference$core7$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$r_fl
+
+
 module chip_reference$core7$r_h_in(d,q,clock);
 
     // Module arguments
@@ -16947,6 +24086,25 @@ module chip_reference$core7$r_h_out(d,q,clock);
 endmodule // chip_reference$core7$r_h_out
 
 
+module chip_reference$core7$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$r_hl
+
+
 module chip_reference$core7$r_k(d,q,clock);
 
     // Module arguments
@@ -16964,6 +24122,25 @@ module chip_reference$core7$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core7$r_k
+
+
+module chip_reference$core7$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$r_k0
 
 
 module chip_reference$core7$r_kb(d,q,clock);
@@ -17137,6 +24314,25 @@ module chip_reference$core7$r_thl(d,q,clock);
 endmodule // chip_reference$core7$r_thl
 
 
+module chip_reference$core7$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$r_thsum_b
+
+
 module chip_reference$core7$r_w_in(d,q,clock);
 
     // Module arguments
@@ -17173,6 +24369,25 @@ module chip_reference$core7$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core7$r_w_out
+
+
+module chip_reference$core7$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$r_wl
 
 
 module chip_reference$core7$r_xb(d,q,clock);
@@ -17441,6 +24656,63 @@ module chip_reference$core7$s_value(d,q,clock);
 endmodule // chip_reference$core7$s_value
 
 
+module chip_reference$core7$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$s_xm
+
+
+module chip_reference$core7$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$s_xm0
+
+
+module chip_reference$core7$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$s_ym
+
+
 module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_f,in_value,out_valid,out_ready,out_kind,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,err_count);
 
     // Module arguments
@@ -17499,6 +24771,7 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
+    localparam  sp_mode = 1'b0;
 
     // Stub signals
     reg  [13:0] kmem$read_address;
@@ -17579,6 +24852,51 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [13:0] d_cbase$d;
+    wire  [13:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -17612,6 +24930,15 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [13:0] s_cbase$d;
     wire  [13:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -17636,12 +24963,39 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [13:0] fw_addr$d;
-    wire  [13:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [13:0] m2_naddr$d;
+    wire  [13:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -17680,9 +25034,16 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -17701,19 +25062,24 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -17724,6 +25090,8 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [7:0] t0;
     reg  [13:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -17736,8 +25104,11 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -17877,6 +25248,81 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    chip_reference$core8$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    chip_reference$core8$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    chip_reference$core8$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    chip_reference$core8$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    chip_reference$core8$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    chip_reference$core8$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    chip_reference$core8$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    chip_reference$core8$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    chip_reference$core8$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    chip_reference$core8$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    chip_reference$core8$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    chip_reference$core8$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    chip_reference$core8$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    chip_reference$core8$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    chip_reference$core8$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     chip_reference$core8$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -17932,6 +25378,21 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    chip_reference$core8$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    chip_reference$core8$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    chip_reference$core8$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     chip_reference$core8$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -17972,15 +25433,60 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    chip_reference$core8$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    chip_reference$core8$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    chip_reference$core8$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    chip_reference$core8$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    chip_reference$core8$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    chip_reference$core8$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    chip_reference$core8$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    chip_reference$core8$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    chip_reference$core8$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    chip_reference$core8$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    chip_reference$core8$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    chip_reference$core8$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    chip_reference$core8$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     chip_reference$core8$fw_data fw_data(
         .d(fw_data$d),
@@ -18039,6 +25545,21 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -18050,6 +25571,9 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -18058,8 +25582,17 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -18086,6 +25619,21 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -18097,6 +25645,9 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -18105,8 +25656,17 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -18197,22 +25757,63 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
+            can_issue = 1'b0;
+        end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -18238,6 +25839,8 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -18248,6 +25851,7 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -18256,6 +25860,8 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -18278,102 +25884,183 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 14'h3fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 14'h3fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -18415,44 +26102,29 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 14'h3fff);
@@ -18461,17 +26133,15 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -18506,12 +26176,13 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -18549,6 +26220,196 @@ module chip_reference$core8$bmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core8$bmem
 
 
+module chip_reference$core8$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_cbase
+
+
+module chip_reference$core8$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_f
+
+
+module chip_reference$core8$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_kx0
+
+
+module chip_reference$core8$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_ky0
+
+
+module chip_reference$core8$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_mode
+
+
+module chip_reference$core8$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_ok
+
+
+module chip_reference$core8$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_ox
+
+
+module chip_reference$core8$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_oy
+
+
+module chip_reference$core8$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_valid
+
+
+module chip_reference$core8$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$d_value
+
+
 module chip_reference$core8$err(d,q,clock);
 
     // Module arguments
@@ -18568,25 +26429,6 @@ module chip_reference$core8$err(d,q,clock);
 endmodule // chip_reference$core8$err
 
 
-module chip_reference$core8$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [13:0] d;
-    output reg  [13:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 14'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core8$fw_addr
-
-
 module chip_reference$core8$fw_data(d,q,clock);
 
     // Module arguments
@@ -18604,25 +26446,6 @@ module chip_reference$core8$fw_data(d,q,clock);
     end
 
 endmodule // chip_reference$core8$fw_data
-
-
-module chip_reference$core8$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // chip_reference$core8$fw_valid
 
 
 module chip_reference$core8$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -18654,6 +26477,177 @@ module chip_reference$core8$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core8$kmem
 
 
+module chip_reference$core8$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_f
+
+
+module chip_reference$core8$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_kind
+
+
+module chip_reference$core8$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [13:0] d;
+    output reg  [13:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 14'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_naddr
+
+
+module chip_reference$core8$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_s16
+
+
+module chip_reference$core8$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_val
+
+
+module chip_reference$core8$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_valid
+
+
+module chip_reference$core8$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_wnz
+
+
+module chip_reference$core8$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_x
+
+
+module chip_reference$core8$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_y
+
+
 module chip_reference$core8$m_f(d,q,clock);
 
     // Module arguments
@@ -18671,6 +26665,44 @@ module chip_reference$core8$m_f(d,q,clock);
     end
 
 endmodule // chip_reference$core8$m_f
+
+
+module chip_reference$core8$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m_fwd
+
+
+module chip_reference$core8$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m_fwd1
 
 
 module chip_reference$core8$m_kind(d,q,clock);
@@ -18801,8 +26833,6 @@ module chip_reference$core8$nmem(read_address,read_clock,read_data,write_address
     // Update code (custom)
     reg[15:0] mem[16383:0];
 
-
-
     always @(posedge read_clock) begin
        read_data <= mem[read_address];
     end
@@ -18812,7 +26842,6 @@ module chip_reference$core8$nmem(read_address,read_clock,read_data,write_address
           mem[write_address] <= write_data;
        end
     end
-
 endmodule // chip_reference$core8$nmem
 
 
@@ -18968,6 +26997,25 @@ module chip_reference$core8$r_fb(d,q,clock);
 endmodule // chip_reference$core8$r_fb
 
 
+module chip_reference$core8$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$r_fl
+
+
 module chip_reference$core8$r_h_in(d,q,clock);
 
     // Module arguments
@@ -19006,6 +27054,25 @@ module chip_reference$core8$r_h_out(d,q,clock);
 endmodule // chip_reference$core8$r_h_out
 
 
+module chip_reference$core8$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$r_hl
+
+
 module chip_reference$core8$r_k(d,q,clock);
 
     // Module arguments
@@ -19023,6 +27090,25 @@ module chip_reference$core8$r_k(d,q,clock);
     end
 
 endmodule // chip_reference$core8$r_k
+
+
+module chip_reference$core8$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$r_k0
 
 
 module chip_reference$core8$r_kb(d,q,clock);
@@ -19196,6 +27282,25 @@ module chip_reference$core8$r_thl(d,q,clock);
 endmodule // chip_reference$core8$r_thl
 
 
+module chip_reference$core8$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$r_thsum_b
+
+
 module chip_reference$core8$r_w_in(d,q,clock);
 
     // Module arguments
@@ -19232,6 +27337,25 @@ module chip_reference$core8$r_w_out(d,q,clock);
     end
 
 endmodule // chip_reference$core8$r_w_out
+
+
+module chip_reference$core8$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$r_wl
 
 
 module chip_reference$core8$r_xb(d,q,clock);
@@ -19498,6 +27622,63 @@ module chip_reference$core8$s_value(d,q,clock);
     end
 
 endmodule // chip_reference$core8$s_value
+
+
+module chip_reference$core8$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$s_xm
+
+
+module chip_reference$core8$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$s_xm0
+
+
+module chip_reference$core8$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$s_ym
 
 
 module chip_reference$fabric(clock,reset,in_valid,in_ready,in_kind,in_layer,in_a,in_x,in_y,in_p,in_value,out_valid,out_ready,out_kind,out_layer,out_f,out_x,out_y,out_value,cfg_valid,cfg_addr,cfg_data,idle,ccfg$0,ccfg$1,ccfg$2,ccfg$3,ccfg$4,ccfg$5,ccfg$6,ccfg$7,ccfg$8,ci_valid$0,ci_valid$1,ci_valid$2,ci_valid$3,ci_valid$4,ci_valid$5,ci_valid$6,ci_valid$7,ci_valid$8,ci_ready$0,ci_ready$1,ci_ready$2,ci_ready$3,ci_ready$4,ci_ready$5,ci_ready$6,ci_ready$7,ci_ready$8,ci_item$0,ci_item$1,ci_item$2,ci_item$3,ci_item$4,ci_item$5,ci_item$6,ci_item$7,ci_item$8,co_valid$0,co_valid$1,co_valid$2,co_valid$3,co_valid$4,co_valid$5,co_valid$6,co_valid$7,co_valid$8,co_ready$0,co_ready$1,co_ready$2,co_ready$3,co_ready$4,co_ready$5,co_ready$6,co_ready$7,co_ready$8,co_word$0,co_word$1,co_word$2,co_word$3,co_word$4,co_word$5,co_word$6,co_word$7,co_word$8,core_idle$0,core_idle$1,core_idle$2,core_idle$3,core_idle$4,core_idle$5,core_idle$6,core_idle$7,core_idle$8,drops$0,drops$1,drops$2,drops$3,drops$4,drops$5,drops$6,drops$7,drops$8,drops$9);

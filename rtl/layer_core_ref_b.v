@@ -140,6 +140,51 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  r_leak$d;
     wire  r_leak$q;
     reg  r_leak$clock;
+    reg  [16:0] r_thsum_b$d;
+    wire  [16:0] r_thsum_b$q;
+    reg  r_thsum_b$clock;
+    reg  [15:0] r_k0$d;
+    wire  [15:0] r_k0$q;
+    reg  r_k0$clock;
+    reg  [9:0] r_fl$d;
+    wire  [9:0] r_fl$q;
+    reg  r_fl$clock;
+    reg  [5:0] r_wl$d;
+    wire  [5:0] r_wl$q;
+    reg  r_wl$clock;
+    reg  [5:0] r_hl$d;
+    wire  [5:0] r_hl$q;
+    reg  r_hl$clock;
+    reg  d_valid$d;
+    wire  d_valid$q;
+    reg  d_valid$clock;
+    reg  [2:0] d_mode$d;
+    wire  [2:0] d_mode$q;
+    reg  d_mode$clock;
+    reg  [7:0] d_kx0$d;
+    wire  [7:0] d_kx0$q;
+    reg  d_kx0$clock;
+    reg  [7:0] d_ky0$d;
+    wire  [7:0] d_ky0$q;
+    reg  d_ky0$clock;
+    reg  [5:0] d_ox$d;
+    wire  [5:0] d_ox$q;
+    reg  d_ox$clock;
+    reg  [5:0] d_oy$d;
+    wire  [5:0] d_oy$q;
+    reg  d_oy$clock;
+    reg  [9:0] d_f$d;
+    wire  [9:0] d_f$q;
+    reg  d_f$clock;
+    reg  [14:0] d_cbase$d;
+    wire  [14:0] d_cbase$q;
+    reg  d_cbase$clock;
+    reg  [15:0] d_value$d;
+    wire  [15:0] d_value$q;
+    reg  d_value$clock;
+    reg  d_ok$d;
+    wire  d_ok$q;
+    reg  d_ok$clock;
     reg  [2:0] s_mode$d;
     wire  [2:0] s_mode$q;
     reg  s_mode$clock;
@@ -173,6 +218,15 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [14:0] s_cbase$d;
     wire  [14:0] s_cbase$q;
     reg  s_cbase$clock;
+    reg  s_xm$d;
+    wire  s_xm$q;
+    reg  s_xm$clock;
+    reg  s_xm0$d;
+    wire  s_xm0$q;
+    reg  s_xm0$clock;
+    reg  s_ym$d;
+    wire  s_ym$q;
+    reg  s_ym$clock;
     reg  [15:0] s_value$d;
     wire  [15:0] s_value$q;
     reg  s_value$clock;
@@ -197,12 +251,39 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [15:0] m_value$d;
     wire  [15:0] m_value$q;
     reg  m_value$clock;
-    reg  fw_valid$d;
-    wire  fw_valid$q;
-    reg  fw_valid$clock;
-    reg  [14:0] fw_addr$d;
-    wire  [14:0] fw_addr$q;
-    reg  fw_addr$clock;
+    reg  m_fwd$d;
+    wire  m_fwd$q;
+    reg  m_fwd$clock;
+    reg  m_fwd1$d;
+    wire  m_fwd1$q;
+    reg  m_fwd1$clock;
+    reg  m2_valid$d;
+    wire  m2_valid$q;
+    reg  m2_valid$clock;
+    reg  [1:0] m2_kind$d;
+    wire  [1:0] m2_kind$q;
+    reg  m2_kind$clock;
+    reg  [9:0] m2_f$d;
+    wire  [9:0] m2_f$q;
+    reg  m2_f$clock;
+    reg  [5:0] m2_x$d;
+    wire  [5:0] m2_x$q;
+    reg  m2_x$clock;
+    reg  [5:0] m2_y$d;
+    wire  [5:0] m2_y$q;
+    reg  m2_y$clock;
+    reg  [14:0] m2_naddr$d;
+    wire  [14:0] m2_naddr$q;
+    reg  m2_naddr$clock;
+    reg  [15:0] m2_s16$d;
+    wire  [15:0] m2_s16$q;
+    reg  m2_s16$clock;
+    reg  [15:0] m2_val$d;
+    wire  [15:0] m2_val$q;
+    reg  m2_val$clock;
+    reg  m2_wnz$d;
+    wire  m2_wnz$q;
+    reg  m2_wnz$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -241,9 +322,16 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [7:0] k8;
     reg  active;
     reg  can_issue;
+    reg  hazard;
+    reg  m2_match;
+    reg  m2_wr;
     reg  issue;
     reg  f_end;
     reg  [4:0] kx_n;
+    reg  [4:0] kx_nn;
+    reg  [4:0] ky_nn;
+    reg  xm_load;
+    reg  ym_load;
     reg  [4:0] ky_n;
     reg  x_more;
     reg  y_more;
@@ -262,19 +350,24 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [2:0] mk;
     reg  rdy;
     reg  accept;
+    reg  d_take;
+    reg  [7:0] xmask;
+    reg  [7:0] ymask;
+    reg  [7:0] wls;
+    reg  [7:0] hls;
+    reg  [7:0] pa;
+    reg  [7:0] pb;
     reg  spike_in_shape;
     reg  neuron_in_shape;
     reg  [7:0] ax;
     reg  [7:0] axs;
     reg  [7:0] wl8;
     reg  [7:0] oxhi;
-    reg  [7:0] oxs;
     reg  [7:0] kx0;
     reg  [7:0] ay;
     reg  [7:0] ays;
     reg  [7:0] hl8;
     reg  [7:0] oyhi;
-    reg  [7:0] oys;
     reg  [7:0] ky0;
     reg  taps_ok;
     reg  [7:0] p0;
@@ -285,6 +378,8 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [7:0] t0;
     reg  [14:0] cbase;
     reg  fwd;
+    reg  fwd1;
+    reg  [15:0] m2_new;
     reg  [15:0] v16;
     reg  [15:0] w16;
     reg  [16:0] v17;
@@ -297,8 +392,11 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
     reg  [15:0] th_biased;
     reg  spike;
     reg  [15:0] s_sub;
-    reg  [15:0] r16;
-    reg  [15:0] r_biased;
+    reg  lo_s;
+    reg  lo_sub;
+    reg  [16:0] s17_biased;
+    reg  [16:0] thl17;
+    reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
     reg  is_upd;
@@ -438,6 +536,81 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         .q(r_leak$q),
         .clock(r_leak$clock)
     );
+    layer_core_ref_b$r_thsum_b r_thsum_b(
+        .d(r_thsum_b$d),
+        .q(r_thsum_b$q),
+        .clock(r_thsum_b$clock)
+    );
+    layer_core_ref_b$r_k0 r_k0(
+        .d(r_k0$d),
+        .q(r_k0$q),
+        .clock(r_k0$clock)
+    );
+    layer_core_ref_b$r_fl r_fl(
+        .d(r_fl$d),
+        .q(r_fl$q),
+        .clock(r_fl$clock)
+    );
+    layer_core_ref_b$r_wl r_wl(
+        .d(r_wl$d),
+        .q(r_wl$q),
+        .clock(r_wl$clock)
+    );
+    layer_core_ref_b$r_hl r_hl(
+        .d(r_hl$d),
+        .q(r_hl$q),
+        .clock(r_hl$clock)
+    );
+    layer_core_ref_b$d_valid d_valid(
+        .d(d_valid$d),
+        .q(d_valid$q),
+        .clock(d_valid$clock)
+    );
+    layer_core_ref_b$d_mode d_mode(
+        .d(d_mode$d),
+        .q(d_mode$q),
+        .clock(d_mode$clock)
+    );
+    layer_core_ref_b$d_kx0 d_kx0(
+        .d(d_kx0$d),
+        .q(d_kx0$q),
+        .clock(d_kx0$clock)
+    );
+    layer_core_ref_b$d_ky0 d_ky0(
+        .d(d_ky0$d),
+        .q(d_ky0$q),
+        .clock(d_ky0$clock)
+    );
+    layer_core_ref_b$d_ox d_ox(
+        .d(d_ox$d),
+        .q(d_ox$q),
+        .clock(d_ox$clock)
+    );
+    layer_core_ref_b$d_oy d_oy(
+        .d(d_oy$d),
+        .q(d_oy$q),
+        .clock(d_oy$clock)
+    );
+    layer_core_ref_b$d_f d_f(
+        .d(d_f$d),
+        .q(d_f$q),
+        .clock(d_f$clock)
+    );
+    layer_core_ref_b$d_cbase d_cbase(
+        .d(d_cbase$d),
+        .q(d_cbase$q),
+        .clock(d_cbase$clock)
+    );
+    layer_core_ref_b$d_value d_value(
+        .d(d_value$d),
+        .q(d_value$q),
+        .clock(d_value$clock)
+    );
+    layer_core_ref_b$d_ok d_ok(
+        .d(d_ok$d),
+        .q(d_ok$q),
+        .clock(d_ok$clock)
+    );
     layer_core_ref_b$s_mode s_mode(
         .d(s_mode$d),
         .q(s_mode$q),
@@ -493,6 +666,21 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         .q(s_cbase$q),
         .clock(s_cbase$clock)
     );
+    layer_core_ref_b$s_xm s_xm(
+        .d(s_xm$d),
+        .q(s_xm$q),
+        .clock(s_xm$clock)
+    );
+    layer_core_ref_b$s_xm0 s_xm0(
+        .d(s_xm0$d),
+        .q(s_xm0$q),
+        .clock(s_xm0$clock)
+    );
+    layer_core_ref_b$s_ym s_ym(
+        .d(s_ym$d),
+        .q(s_ym$q),
+        .clock(s_ym$clock)
+    );
     layer_core_ref_b$s_value s_value(
         .d(s_value$d),
         .q(s_value$q),
@@ -533,15 +721,60 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         .q(m_value$q),
         .clock(m_value$clock)
     );
-    layer_core_ref_b$fw_valid fw_valid(
-        .d(fw_valid$d),
-        .q(fw_valid$q),
-        .clock(fw_valid$clock)
+    layer_core_ref_b$m_fwd m_fwd(
+        .d(m_fwd$d),
+        .q(m_fwd$q),
+        .clock(m_fwd$clock)
     );
-    layer_core_ref_b$fw_addr fw_addr(
-        .d(fw_addr$d),
-        .q(fw_addr$q),
-        .clock(fw_addr$clock)
+    layer_core_ref_b$m_fwd1 m_fwd1(
+        .d(m_fwd1$d),
+        .q(m_fwd1$q),
+        .clock(m_fwd1$clock)
+    );
+    layer_core_ref_b$m2_valid m2_valid(
+        .d(m2_valid$d),
+        .q(m2_valid$q),
+        .clock(m2_valid$clock)
+    );
+    layer_core_ref_b$m2_kind m2_kind(
+        .d(m2_kind$d),
+        .q(m2_kind$q),
+        .clock(m2_kind$clock)
+    );
+    layer_core_ref_b$m2_f m2_f(
+        .d(m2_f$d),
+        .q(m2_f$q),
+        .clock(m2_f$clock)
+    );
+    layer_core_ref_b$m2_x m2_x(
+        .d(m2_x$d),
+        .q(m2_x$q),
+        .clock(m2_x$clock)
+    );
+    layer_core_ref_b$m2_y m2_y(
+        .d(m2_y$d),
+        .q(m2_y$q),
+        .clock(m2_y$clock)
+    );
+    layer_core_ref_b$m2_naddr m2_naddr(
+        .d(m2_naddr$d),
+        .q(m2_naddr$q),
+        .clock(m2_naddr$clock)
+    );
+    layer_core_ref_b$m2_s16 m2_s16(
+        .d(m2_s16$d),
+        .q(m2_s16$q),
+        .clock(m2_s16$clock)
+    );
+    layer_core_ref_b$m2_val m2_val(
+        .d(m2_val$d),
+        .q(m2_val$q),
+        .clock(m2_val$clock)
+    );
+    layer_core_ref_b$m2_wnz m2_wnz(
+        .d(m2_wnz$d),
+        .q(m2_wnz$q),
+        .clock(m2_wnz$clock)
     );
     layer_core_ref_b$fw_data fw_data(
         .d(fw_data$d),
@@ -600,6 +833,21 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         r_thl$clock = clock;
         r_rtz$clock = clock;
         r_leak$clock = clock;
+        r_thsum_b$clock = clock;
+        r_k0$clock = clock;
+        r_fl$clock = clock;
+        r_wl$clock = clock;
+        r_hl$clock = clock;
+        d_valid$clock = clock;
+        d_mode$clock = clock;
+        d_kx0$clock = clock;
+        d_ky0$clock = clock;
+        d_ox$clock = clock;
+        d_oy$clock = clock;
+        d_f$clock = clock;
+        d_cbase$clock = clock;
+        d_value$clock = clock;
+        d_ok$clock = clock;
         s_mode$clock = clock;
         s_f$clock = clock;
         s_ox$clock = clock;
@@ -611,6 +859,9 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         s_kx0$clock = clock;
         s_ox0$clock = clock;
         s_cbase$clock = clock;
+        s_xm$clock = clock;
+        s_xm0$clock = clock;
+        s_ym$clock = clock;
         s_value$clock = clock;
         m_valid$clock = clock;
         m_kind$clock = clock;
@@ -619,8 +870,17 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         m_y$clock = clock;
         m_naddr$clock = clock;
         m_value$clock = clock;
-        fw_valid$clock = clock;
-        fw_addr$clock = clock;
+        m_fwd$clock = clock;
+        m_fwd1$clock = clock;
+        m2_valid$clock = clock;
+        m2_kind$clock = clock;
+        m2_f$clock = clock;
+        m2_x$clock = clock;
+        m2_y$clock = clock;
+        m2_naddr$clock = clock;
+        m2_s16$clock = clock;
+        m2_val$clock = clock;
+        m2_wnz$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -647,6 +907,21 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         r_thl$d = r_thl$q;
         r_rtz$d = r_rtz$q;
         r_leak$d = r_leak$q;
+        r_thsum_b$d = r_thsum_b$q;
+        r_k0$d = r_k0$q;
+        r_fl$d = r_fl$q;
+        r_wl$d = r_wl$q;
+        r_hl$d = r_hl$q;
+        d_valid$d = d_valid$q;
+        d_mode$d = d_mode$q;
+        d_kx0$d = d_kx0$q;
+        d_ky0$d = d_ky0$q;
+        d_ox$d = d_ox$q;
+        d_oy$d = d_oy$q;
+        d_f$d = d_f$q;
+        d_cbase$d = d_cbase$q;
+        d_value$d = d_value$q;
+        d_ok$d = d_ok$q;
         s_mode$d = s_mode$q;
         s_f$d = s_f$q;
         s_ox$d = s_ox$q;
@@ -658,6 +933,9 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         s_kx0$d = s_kx0$q;
         s_ox0$d = s_ox0$q;
         s_cbase$d = s_cbase$q;
+        s_xm$d = s_xm$q;
+        s_xm0$d = s_xm0$q;
+        s_ym$d = s_ym$q;
         s_value$d = s_value$q;
         m_valid$d = m_valid$q;
         m_kind$d = m_kind$q;
@@ -666,8 +944,17 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         m_y$d = m_y$q;
         m_naddr$d = m_naddr$q;
         m_value$d = m_value$q;
-        fw_valid$d = fw_valid$q;
-        fw_addr$d = fw_addr$q;
+        m_fwd$d = m_fwd$q;
+        m_fwd1$d = m_fwd1$q;
+        m2_valid$d = m2_valid$q;
+        m2_kind$d = m2_kind$q;
+        m2_f$d = m2_f$q;
+        m2_x$d = m2_x$q;
+        m2_y$d = m2_y$q;
+        m2_naddr$d = m2_naddr$q;
+        m2_s16$d = m2_s16$q;
+        m2_val$d = m2_val$q;
+        m2_wnz$d = m2_wnz$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -758,26 +1045,63 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         sx5 = ((32'h1) & 5'h1f) << r_lsx$q;
         sy5 = ((32'h1) & 5'h1f) << r_lsy$q;
         k8 = ((r_k$q) & 8'hff);
-        // Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.
+        r_fl$d = f_last;
+        r_wl$d = w_last;
+        r_hl$d = h_last;
+        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        if (r_thl$q[32'hf]) begin
+            thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
+            r_k0$d = 32'h0;
+        end
+        else begin
+            thl17 = ((r_thl$q) & 17'h1ffff);
+            r_k0$d = r_thl$q;
+        end
+        if (r_thh$q[32'hf]) begin
+            thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
+        end
+        else begin
+            thh17 = ((r_thh$q) & 17'h1ffff);
+        end
+        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        is_upd = m2_valid$q && ~m2_kind$q[32'h1];
+        // Zero weights are killed: no write, no spike check.
+        do_upd = is_upd && m2_wnz$q;
+        do_write = m2_valid$q && (m2_kind$q == 32'h2);
+        do_read = m2_valid$q && (m2_kind$q == 32'h3);
+        m2_wr = do_upd || do_write;
+        // Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.
         active = s_mode$q != mode_idle;
-        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && m_valid$q));
-        // Single-port neuron memory: its one port is busy with the M write-back whenever M holds an operation.
-        if (sp_mode && m_valid$q) begin
+        can_issue = ~((q_count$q == 32'h4) || ((q_count$q == 32'h3) && (m_valid$q || m2_valid$q)) || ((q_count$q == 32'h2) && m_valid$q && m2_valid$q));
+        // Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only
+        // at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.
+        hazard = m_valid$q && (s_f$q == m_f$q) && (s_ox$q == m_x$q) && (s_oy$q == m_y$q);
+        if (hazard && sp_mode) begin
+            can_issue = 1'b0;
+        end
+        // Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.
+        if (sp_mode && m2_valid$q) begin
             can_issue = 1'b0;
         end
         issue = active && can_issue;
-        f_end = s_f$q == f_last;
+        // Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.
+        m2_match = (s_f$q == m2_f$q) && (s_ox$q == m2_x$q) && (s_oy$q == m2_y$q);
+        f_end = s_f$q == r_fl$q;
         // Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.
         kx_n = s_kx$q + sx5;
         ky_n = s_ky$q + sy5;
-        x_more = (kx_n < r_k$q) && (s_ox$q != 32'h0);
-        y_more = (ky_n < r_k$q) && (s_oy$q != 32'h0);
+        // x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one
+        // step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.
+        x_more = s_xm$q;
+        y_more = s_ym$q;
+        kx_nn = kx_n + sx5;
+        ky_nn = ky_n + sy5;
         t_x = s_t$q + ((sx5) & 8'hff);
         ksy = k8 << r_lsy$q;
         trow_n = s_trow$q + ksy;
         t_y = trow_n + ((s_kx0$q) & 8'hff);
-        lx_end = s_ox$q == w_last;
-        ly_end = s_oy$q == h_last;
+        lx_end = s_ox$q == r_wl$q;
+        ly_end = s_oy$q == r_hl$q;
         last = 1'b1;
         if (s_mode$q == mode_spike) begin
             last = f_end && ~x_more && ~y_more;
@@ -803,6 +1127,8 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
             m_y$d = s_oy$q;
             m_naddr$d = naddr;
             m_value$d = s_value$q;
+            m_fwd$d = m2_wr && m2_match;
+            m_fwd1$d = hazard && ~sp_mode;
             if (s_mode$q == mode_spike) begin
                 if (~f_end) begin
                     s_f$d = s_f$q + 32'h1;
@@ -813,6 +1139,7 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
                         s_kx$d = kx_n;
                         s_ox$d = s_ox$q - 32'h1;
                         s_t$d = t_x;
+                        s_xm$d = (kx_nn < r_k$q) && (s_ox$q != 32'h1);
                     end
                     else begin
                         s_ky$d = ky_n;
@@ -821,6 +1148,8 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
                         s_t$d = t_y;
                         s_kx$d = s_kx0$q;
                         s_ox$d = s_ox0$q;
+                        s_xm$d = s_xm0$q;
+                        s_ym$d = (ky_nn < r_k$q) && (s_oy$q != 32'h1);
                     end
                 end
             end
@@ -843,102 +1172,183 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
                 s_mode$d = mode_idle;
             end
         end
-        // The next item is taken in the cycle that issues the last operation of the current one.
-        rdy = ~reset && (~active || (issue && last));
+        // I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);
+        // D takes the next input item in that same cycle, so items flow back to back.
+        d_take = ~active || (issue && last);
+        rdy = ~reset && (~d_valid$q || d_take);
         in_ready = rdy;
         accept = rdy && in_valid;
-        spike_in_shape = (in_c < ((r_c$q) & 16'hffff)) && (in_x < ((r_w_in$q) & 16'hffff)) && (in_y < ((r_h_in$q) & 16'hffff));
-        neuron_in_shape = (in_f < ((r_f$q) & 16'hffff)) && (in_x < ((r_w_out$q) & 16'hffff)) && (in_y < ((r_h_out$q) & 16'hffff));
-        // First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.
+        // Shape checks as narrow compares plus zero tests of the high bits (short carry chains).
+        spike_in_shape = (in_c[(32'hb)+:(5)] == 32'h0) && (in_c[(32'h0)+:(11)] < r_c$q) && (in_x[(32'h8)+:(8)] == 32'h0) && (in_x[(32'h0)+:(8)] < r_w_in$q) && (in_y[(32'h8)+:(8)] == 32'h0) && (in_y[(32'h0)+:(8)] < r_h_in$q);
+        neuron_in_shape = (in_f[(32'hb)+:(5)] == 32'h0) && (in_f[(32'h0)+:(11)] < r_f$q) && (in_x[(32'h7)+:(9)] == 32'h0) && (in_x[(32'h0)+:(7)] < r_w_out$q) && (in_y[(32'h7)+:(9)] == 32'h0) && (in_y[(32'h0)+:(7)] < r_h_out$q);
+        // First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel
+        // offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).
+        xmask = ((sx5) & 8'hff) - 32'h1;
+        ymask = ((sy5) & 8'hff) - 32'h1;
+        wl8 = ((w_last) & 8'hff);
+        hl8 = ((h_last) & 8'hff);
+        wls = wl8 << r_lsx$q;
+        hls = hl8 << r_lsy$q;
         ax = ((in_x) & 8'hff) + ((r_pad_x$q) & 8'hff);
         axs = ax >> r_lsx$q;
-        wl8 = ((w_last) & 8'hff);
         if (axs < wl8) begin
             oxhi = axs;
+            kx0 = ax & xmask;
         end
         else begin
             oxhi = wl8;
+            kx0 = ax - wls;
         end
-        oxs = oxhi << r_lsx$q;
-        kx0 = ax - oxs;
         ay = ((in_y) & 8'hff) + ((r_pad_y$q) & 8'hff);
         ays = ay >> r_lsy$q;
-        hl8 = ((h_last) & 8'hff);
         if (ays < hl8) begin
             oyhi = ays;
+            ky0 = ay & ymask;
         end
         else begin
             oyhi = hl8;
+            ky0 = ay - hls;
         end
-        oys = oyhi << r_lsy$q;
-        ky0 = ay - oys;
-        taps_ok = (kx0 < k8) && (ky0 < k8);
-        // ky0 * k by shift-and-add (ky0 < 16 whenever it is used).
+        cbase = ((in_c) & 15'h7fff) << ksh;
+        if (d_take) begin
+            d_valid$d = 1'b0;
+        end
+        if (accept) begin
+            d_mode$d = mode_idle;
+            d_kx0$d = kx0;
+            d_ky0$d = ky0;
+            d_ox$d = ((oxhi) & 6'h3f);
+            d_oy$d = ((oyhi) & 6'h3f);
+            d_f$d = 32'h0;
+            d_cbase$d = cbase;
+            d_value$d = in_value;
+            d_ok$d = spike_in_shape;
+            if (in_kind == kind_spike) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_spike;
+            end
+            if ((in_kind == kind_leak) && r_leak$q) begin
+                d_valid$d = 1'b1;
+                d_mode$d = mode_leak;
+                d_ox$d = 32'h0;
+                d_oy$d = 32'h0;
+            end
+            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
+                d_valid$d = 1'b1;
+                d_ok$d = neuron_in_shape;
+                if (in_kind == kind_write) begin
+                    d_mode$d = mode_write;
+                end
+                else begin
+                    d_mode$d = mode_read;
+                end
+                d_f$d = in_f[(32'h0)+:(10)];
+                d_ox$d = in_x[(32'h0)+:(6)];
+                d_oy$d = in_y[(32'h0)+:(6)];
+            end
+        end
+        taps_ok = (d_kx0$q < k8) && (d_ky0$q < k8);
+        // ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).
         p0 = 32'h0;
-        if (ky0[32'h0]) begin
+        if (d_ky0$q[32'h0]) begin
             p0 = k8;
         end
         p1 = 32'h0;
-        if (ky0[32'h1]) begin
+        if (d_ky0$q[32'h1]) begin
             p1 = k8 << 32'h1;
         end
         p2 = 32'h0;
-        if (ky0[32'h2]) begin
+        if (d_ky0$q[32'h2]) begin
             p2 = k8 << 32'h2;
         end
         p3 = 32'h0;
-        if (ky0[32'h3]) begin
+        if (d_ky0$q[32'h3]) begin
             p3 = k8 << 32'h3;
         end
-        trow0 = p0 + p1 + p2 + p3;
-        t0 = trow0 + kx0;
-        cbase = ((in_c) & 15'h7fff) << ksh;
-        if (accept) begin
-            if (in_kind == kind_spike) begin
-                if (~spike_in_shape) begin
-                    err$d = err$q + 32'h1;
-                end
-                else if (taps_ok) begin
+        pa = p0 + p1;
+        pb = p2 + p3;
+        trow0 = pa + pb;
+        t0 = trow0 + d_kx0$q;
+        xm_load = ((d_kx0$q + ((sx5) & 8'hff)) < k8) && (d_ox$q != 32'h0);
+        ym_load = ((d_ky0$q + ((sy5) & 8'hff)) < k8) && (d_oy$q != 32'h0);
+        // Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).
+        if (d_take && d_valid$q && ~d_ok$q && (d_mode$q != mode_leak)) begin
+            err$d = err$q + 32'h1;
+        end
+        if (d_take && d_valid$q && (d_ok$q || (d_mode$q == mode_leak))) begin
+            if (d_mode$q == mode_spike) begin
+                if (taps_ok) begin
                     s_mode$d = mode_spike;
                     s_f$d = 32'h0;
-                    s_kx$d = ((kx0) & 5'h1f);
-                    s_kx0$d = ((kx0) & 5'h1f);
-                    s_ky$d = ((ky0) & 5'h1f);
-                    s_ox$d = ((oxhi) & 6'h3f);
-                    s_ox0$d = ((oxhi) & 6'h3f);
-                    s_oy$d = ((oyhi) & 6'h3f);
+                    s_kx$d = ((d_kx0$q) & 5'h1f);
+                    s_kx0$d = ((d_kx0$q) & 5'h1f);
+                    s_ky$d = ((d_ky0$q) & 5'h1f);
+                    s_ox$d = d_ox$q;
+                    s_ox0$d = d_ox$q;
+                    s_oy$d = d_oy$q;
                     s_trow$d = trow0;
                     s_t$d = t0;
-                    s_cbase$d = cbase;
+                    s_cbase$d = d_cbase$q;
+                    s_xm$d = xm_load;
+                    s_xm0$d = xm_load;
+                    s_ym$d = ym_load;
                 end
             end
-            if ((in_kind == kind_leak) && r_leak$q) begin
-                s_mode$d = mode_leak;
-                s_f$d = 32'h0;
-                s_ox$d = 32'h0;
-                s_oy$d = 32'h0;
-            end
-            if ((in_kind == kind_write) || (in_kind == kind_read)) begin
-                if (neuron_in_shape) begin
-                    if (in_kind == kind_write) begin
-                        s_mode$d = mode_write;
-                    end
-                    else begin
-                        s_mode$d = mode_read;
-                    end
-                    s_f$d = in_f[(32'h0)+:(10)];
-                    s_ox$d = in_x[(32'h0)+:(6)];
-                    s_oy$d = in_y[(32'h0)+:(6)];
-                    s_value$d = in_value;
-                end
-                else begin
-                    err$d = err$q + 32'h1;
-                end
+            else begin
+                s_mode$d = d_mode$q;
+                s_f$d = d_f$q;
+                s_ox$d = d_ox$q;
+                s_oy$d = d_oy$q;
+                s_value$d = d_value$q;
             end
         end
-        // The RAM read of the previous cycle missed a write made on the same edge: forward it.
-        fwd = fw_valid$q && (fw_addr$q == m_naddr$q);
-        if (fwd) begin
+        // Signed compares as unsigned compares with the sign bit flipped.
+        s_biased = m2_s16$q ^ 32'h8000;
+        th_biased = r_thh$q ^ 32'h8000;
+        spike = s_biased >= th_biased;
+        s_sub = m2_s16$q - r_thh$q;
+        // Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th
+        // (exact: on a spike s >= th >= 1, so s - th cannot wrap).
+        tl_biased = r_thl$q ^ 32'h8000;
+        lo_s = s_biased < tl_biased;
+        if (m2_s16$q[32'hf]) begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff);
+        end
+        else begin
+            s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
+        end
+        lo_sub = s17_biased < r_thsum_b$q;
+        if (spike) begin
+            if (r_rtz$q) begin
+                new16 = r_k0$q;
+            end
+            else if (lo_sub) begin
+                new16 = r_thl$q;
+            end
+            else begin
+                new16 = s_sub;
+            end
+        end
+        else if (lo_s) begin
+            new16 = r_thl$q;
+        end
+        else begin
+            new16 = m2_s16$q;
+        end
+        // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
+        if (do_upd) begin
+            m2_new = new16;
+        end
+        else begin
+            m2_new = m2_val$q;
+        end
+        // The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).
+        fwd = m_fwd$q;
+        fwd1 = m_fwd1$q;
+        if (fwd1 && ~sp_mode) begin
+            v16 = m2_new;
+        end
+        else if (fwd) begin
             v16 = fw_data$q;
         end
         else begin
@@ -980,44 +1390,29 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         else begin
             s16 = ((sum17) & 16'hffff);
         end
-        // Signed compares as unsigned compares with the sign bit flipped.
-        s_biased = s16 ^ 32'h8000;
-        th_biased = r_thh$q ^ 32'h8000;
-        spike = s_biased >= th_biased;
-        s_sub = s16 - r_thh$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                r16 = 32'h0;
-            end
-            else begin
-                r16 = s_sub;
-            end
+        m2_valid$d = m_valid$q;
+        m2_kind$d = m_kind$q;
+        m2_f$d = m_f$q;
+        m2_x$d = m_x$q;
+        m2_y$d = m_y$q;
+        m2_naddr$d = m_naddr$q;
+        m2_s16$d = s16;
+        m2_wnz$d = w16 != 32'h0;
+        if (m_kind$q == 32'h2) begin
+            m2_val$d = m_value$q;
         end
         else begin
-            r16 = s16;
+            m2_val$d = v16;
         end
-        r_biased = r16 ^ 32'h8000;
-        tl_biased = r_thl$q ^ 32'h8000;
-        if (r_biased < tl_biased) begin
-            new16 = r_thl$q;
-        end
-        else begin
-            new16 = r16;
-        end
-        is_upd = m_valid$q && ~m_kind$q[32'h1];
-        // Zero weights are killed: no write, no spike check.
-        do_upd = is_upd && (w16 != 32'h0);
-        do_write = m_valid$q && (m_kind$q == 32'h2);
-        do_read = m_valid$q && (m_kind$q == 32'h3);
-        wr_en = do_upd || do_write;
-        wr_addr = m_naddr$q;
+        wr_en = m2_wr;
+        wr_addr = m2_naddr$q;
         if (do_write) begin
-            wr_data = m_value$q;
+            wr_data = m2_val$q;
         end
         else begin
             wr_data = new16;
         end
-        // Config writes share the write port and the forwarding register (the core is idle then).
+        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
         if (cfg_valid && (cfg_region == region_neuron)) begin
             wr_en = 1'b1;
             wr_addr = ((cfg_off) & 15'h7fff);
@@ -1026,17 +1421,15 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
-        fw_valid$d = wr_en;
-        fw_addr$d = wr_addr;
         fw_data$d = wr_data;
         push = (do_upd && spike) || do_read;
         okind = 32'h0;
         ovalue = 32'h0;
         if (do_read) begin
             okind = 64'h4000000000;
-            ovalue = v16;
+            ovalue = m2_val$q;
         end
-        payload = okind | (((m_f$q) & 39'h7fffffffff) << 32'h1c) | (((m_x$q) & 39'h7fffffffff) << 32'h16) | (((m_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
+        payload = okind | (((m2_f$q) & 39'h7fffffffff) << 32'h1c) | (((m2_x$q) & 39'h7fffffffff) << 32'h16) | (((m2_y$q) & 39'h7fffffffff) << 32'h10) | ((ovalue) & 39'h7fffffffff);
         pop = (q_count$q != 32'h0) && out_ready;
         if (pop) begin
             nap = q_count$q - 32'h1;
@@ -1071,12 +1464,13 @@ module layer_core_ref_b(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y,in_
         out_x = q0$q[(32'h16)+:(6)];
         out_y = q0$q[(32'h10)+:(6)];
         out_value = q0$q[(32'h0)+:(16)];
-        idle = ~active && ~m_valid$q;
+        idle = ~d_valid$q && ~active && ~m_valid$q && ~m2_valid$q;
         err_count = err$q;
         if (reset) begin
+            d_valid$d = 1'b0;
             s_mode$d = mode_idle;
             m_valid$d = 1'b0;
-            fw_valid$d = 1'b0;
+            m2_valid$d = 1'b0;
             q_count$d = 32'h0;
             err$d = 32'h0;
         end
@@ -1114,6 +1508,196 @@ module layer_core_ref_b$bmem(read_address,read_clock,read_data,write_address,wri
 endmodule // layer_core_ref_b$bmem
 
 
+module layer_core_ref_b$d_cbase(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_cbase
+
+
+module layer_core_ref_b$d_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_f
+
+
+module layer_core_ref_b$d_kx0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_kx0
+
+
+module layer_core_ref_b$d_ky0(d,q,clock);
+
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_ky0
+
+
+module layer_core_ref_b$d_mode(d,q,clock);
+
+    // Module arguments
+    input wire  [2:0] d;
+    output reg  [2:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 3'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_mode
+
+
+module layer_core_ref_b$d_ok(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_ok
+
+
+module layer_core_ref_b$d_ox(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_ox
+
+
+module layer_core_ref_b$d_oy(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_oy
+
+
+module layer_core_ref_b$d_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_valid
+
+
+module layer_core_ref_b$d_value(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$d_value
+
+
 module layer_core_ref_b$err(d,q,clock);
 
     // Module arguments
@@ -1133,25 +1717,6 @@ module layer_core_ref_b$err(d,q,clock);
 endmodule // layer_core_ref_b$err
 
 
-module layer_core_ref_b$fw_addr(d,q,clock);
-
-    // Module arguments
-    input wire  [14:0] d;
-    output reg  [14:0] q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 15'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // layer_core_ref_b$fw_addr
-
-
 module layer_core_ref_b$fw_data(d,q,clock);
 
     // Module arguments
@@ -1169,25 +1734,6 @@ module layer_core_ref_b$fw_data(d,q,clock);
     end
 
 endmodule // layer_core_ref_b$fw_data
-
-
-module layer_core_ref_b$fw_valid(d,q,clock);
-
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-
-    always @(posedge clock) begin
-       q <= d;
-    end
-
-endmodule // layer_core_ref_b$fw_valid
 
 
 module layer_core_ref_b$kmem(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
@@ -1219,6 +1765,177 @@ module layer_core_ref_b$kmem(read_address,read_clock,read_data,write_address,wri
 endmodule // layer_core_ref_b$kmem
 
 
+module layer_core_ref_b$m2_f(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_f
+
+
+module layer_core_ref_b$m2_kind(d,q,clock);
+
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_kind
+
+
+module layer_core_ref_b$m2_naddr(d,q,clock);
+
+    // Module arguments
+    input wire  [14:0] d;
+    output reg  [14:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 15'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_naddr
+
+
+module layer_core_ref_b$m2_s16(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_s16
+
+
+module layer_core_ref_b$m2_val(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_val
+
+
+module layer_core_ref_b$m2_valid(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_valid
+
+
+module layer_core_ref_b$m2_wnz(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_wnz
+
+
+module layer_core_ref_b$m2_x(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_x
+
+
+module layer_core_ref_b$m2_y(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m2_y
+
+
 module layer_core_ref_b$m_f(d,q,clock);
 
     // Module arguments
@@ -1236,6 +1953,44 @@ module layer_core_ref_b$m_f(d,q,clock);
     end
 
 endmodule // layer_core_ref_b$m_f
+
+
+module layer_core_ref_b$m_fwd(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m_fwd
+
+
+module layer_core_ref_b$m_fwd1(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$m_fwd1
 
 
 module layer_core_ref_b$m_kind(d,q,clock);
@@ -1530,6 +2285,25 @@ module layer_core_ref_b$r_fb(d,q,clock);
 endmodule // layer_core_ref_b$r_fb
 
 
+module layer_core_ref_b$r_fl(d,q,clock);
+
+    // Module arguments
+    input wire  [9:0] d;
+    output reg  [9:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 10'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$r_fl
+
+
 module layer_core_ref_b$r_h_in(d,q,clock);
 
     // Module arguments
@@ -1568,6 +2342,25 @@ module layer_core_ref_b$r_h_out(d,q,clock);
 endmodule // layer_core_ref_b$r_h_out
 
 
+module layer_core_ref_b$r_hl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$r_hl
+
+
 module layer_core_ref_b$r_k(d,q,clock);
 
     // Module arguments
@@ -1585,6 +2378,25 @@ module layer_core_ref_b$r_k(d,q,clock);
     end
 
 endmodule // layer_core_ref_b$r_k
+
+
+module layer_core_ref_b$r_k0(d,q,clock);
+
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$r_k0
 
 
 module layer_core_ref_b$r_kb(d,q,clock);
@@ -1758,6 +2570,25 @@ module layer_core_ref_b$r_thl(d,q,clock);
 endmodule // layer_core_ref_b$r_thl
 
 
+module layer_core_ref_b$r_thsum_b(d,q,clock);
+
+    // Module arguments
+    input wire  [16:0] d;
+    output reg  [16:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 17'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$r_thsum_b
+
+
 module layer_core_ref_b$r_w_in(d,q,clock);
 
     // Module arguments
@@ -1794,6 +2625,25 @@ module layer_core_ref_b$r_w_out(d,q,clock);
     end
 
 endmodule // layer_core_ref_b$r_w_out
+
+
+module layer_core_ref_b$r_wl(d,q,clock);
+
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$r_wl
 
 
 module layer_core_ref_b$r_xb(d,q,clock);
@@ -2060,3 +2910,60 @@ module layer_core_ref_b$s_value(d,q,clock);
     end
 
 endmodule // layer_core_ref_b$s_value
+
+
+module layer_core_ref_b$s_xm(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$s_xm
+
+
+module layer_core_ref_b$s_xm0(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$s_xm0
+
+
+module layer_core_ref_b$s_ym(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // layer_core_ref_b$s_ym

@@ -14,9 +14,11 @@ mutants=(
   'spike on > instead of >=|s/spike = s_biased >= th_biased;/spike = s_biased > th_biased;/'
   'wrap instead of saturate|s/if (sum_b16 != sum_b15) begin/if (1'"'"'b0) begin/'
   'padding off by one (x)|s/ax = ((in_x) \& 8'"'"'hff) + ((r_pad_x\$q) \& 8'"'"'hff);/ax = ((in_x) \& 8'"'"'hff) + ((r_pad_x$q) \& 8'"'"'hff) + 8'"'"'h1;/'
-  'no read-after-write forwarding|s/fwd = fw_valid\$q \&\& (fw_addr\$q == m_naddr\$q);/fwd = 1'"'"'b0;/'
-  'zero weights not skipped|s/do_upd = is_upd \&\& (w16 != 32'"'"'h0);/do_upd = is_upd;/'
-  'no threshold_low floor|s/if (r_biased < tl_biased) begin/if (1'"'"'b0) begin/'
+  'no distance-2 forwarding (fw_data -> M1)|s/fwd = m_fwd\$q;/fwd = 1'"'"'b0;/'
+  'no distance-1 forwarding (M2 -> M1)|s/fwd1 = m_fwd1\$q;/fwd1 = 1'"'"'b0;/'
+  'zero weights not skipped|s/do_upd = is_upd \&\& m2_wnz\$q;/do_upd = is_upd;/'
+  'no threshold_low floor|s/lo_s = s_biased < tl_biased;/lo_s = 1'"'"'b0;/'
+  'no threshold_low floor after subtract|s/lo_sub = s17_biased < r_thsum_b\$q;/lo_sub = 1'"'"'b0;/'
 )
 if [ -n "${MUTANTS:-}" ]; then IFS=';' read -r -a mutants <<< "$MUTANTS"; fi
 

@@ -38,33 +38,58 @@
 //! and `in_valid` is low; a write at any other time is undefined. Registers
 //! and memories keep their values across `reset`.
 //!
-//! **Pipeline.** Issue (I) -> Memory/Update (M) -> output queue (4 entries).
-//! - I: an item is transferred into the issue registers; from the next cycle
-//!   on, one neuron operation per cycle is issued (kernel, bias and neuron
-//!   memory read addresses presented). The last operation of an item and the
-//!   transfer of the next item share a cycle, so updates run back to back
-//!   across items. An item with no operation (out of shape, no valid tap,
-//!   leak without leak_enable) occupies the input for one cycle.
-//! - M: memory data arrive (synchronous-read RAMs); the §3 update is
-//!   computed, written back on the next edge, and a spike or neuron value is
-//!   pushed into the output queue. A neuron written in the previous cycle is
-//!   forwarded from the write-back register (the RAM read of that cycle saw
-//!   the old word), so back-to-back updates of one neuron are exact without
-//!   a stall.
+//! **Pipeline.** Decode (D) -> Issue (I) -> M1 -> M2 -> output queue (4 entries).
+//! - D: an item is transferred into the decode registers: shape check flag
+//!   (`d_ok`), the first valid tap (oxhi, oyhi, kx0, ky0) and the kernel
+//!   channel base; a leak tick without leak_enable is dropped here. An
+//!   out-of-shape spike or neuron item is counted in `err_count` when I
+//!   takes it, and costs one issue cycle without an operation.
+//! - I: takes the decoded item (kernel row index ky0·k by a balanced
+//!   shift-and-add tree); from the next cycle on, one neuron operation per
+//!   cycle is issued (kernel, bias and neuron memory read addresses
+//!   presented). I takes the next item from D in the cycle that issues the
+//!   last operation of the current one, and D takes the next input item in
+//!   that same cycle, so updates run back to back across items. A spike with
+//!   no valid tap passes D and I without an operation (one idle issue cycle).
+//! - M1: memory data arrive (synchronous-read RAMs); operand select
+//!   (forwarding) and the 17-bit saturating add v + w; registered.
+//! - M2: spike compare with threshold_high, reset to 0 or subtract, floor at
+//!   threshold_low (the three compares run in parallel: s < tl and
+//!   s − th < tl as s < tl + th, exact because th ≥ 1), written back on the
+//!   next edge, and a spike or neuron value is pushed into the output queue.
+//! - Read-after-write on one neuron (same f, x, y): an operation issued while
+//!   the M2 operation writes its neuron reads the old word on the write
+//!   edge; the match is registered at issue (`m_fwd`) and M1 takes the
+//!   write-back register `fw_data` instead (distance 2). An operation
+//!   whose neuron is the one in M1 (distance 1, possible only between the
+//!   last operation of one item and the first of the next, or between leak
+//!   ticks of a single-neuron layer: inside an item consecutive operations
+//!   differ in f or in the tap) is flagged at issue (`m_fwd1`) and M1 takes
+//!   M2's result combinationally (`m2_new`) — no stall, one update per clock
+//!   also on back-to-back updates of one neuron. Single-port presets hold
+//!   such an operation one cycle instead (`hazard`), keeping that path out
+//!   of their M1. Distance ≥ 3 reads the written word from the RAM.
 //! - Credit: I issues only if the output queue can take every operation in
-//!   flight (queue count + M occupancy ≤ 3), so M never stalls; with
-//!   `out_ready` held high the core sustains one update per clock.
+//!   flight (queue count + M1 + M2 occupancy ≤ 3), so M1 and M2 never stall;
+//!   with `out_ready` held high the core sustains one update per clock.
 //! - Single-port neuron memory (presets with `neuron_single_port`, for
-//!   iCE40 UP5K SPRAM, see [`crate::neuron_ram`]): I also waits while M holds
-//!   an operation, because M's write-back uses the memory's only port; reads
-//!   and writes then alternate and the core sustains one update every two
-//!   clocks. Results are identical; only the cycle counts differ.
+//!   iCE40 UP5K SPRAM, see [`crate::neuron_ram`]): I also waits while M2
+//!   holds an operation, because M2's write-back uses the memory's only
+//!   port; two reads then two write-backs alternate and the core sustains one
+//!   update every two clocks. Results are identical; only the cycle counts
+//!   differ.
+//! - Registers derived from the configuration (`r_fl`, `r_wl`, `r_hl`,
+//!   `r_thsum_b`, `r_k0`) follow it one cycle later; the stages that use them
+//!   start at least two cycles after the last configuration write.
 //!
-//! **Latency.** For an item transferred on edge E0: its first operation is
-//! issued in the cycle after E0, its first neuron write happens on edge E2,
-//! and its first output is on the output port (out_valid high) after E2,
-//! i.e. it can be transferred on E3 at the earliest. An input spike with T
-//! valid taps occupies the issue stage for T·F cycles; a leak tick F·H·W.
+//! **Latency.** For an item transferred on edge E0 into an idle core: I
+//! takes it on E1, its first operation is issued in the cycle after E1, its
+//! first neuron write happens on edge E4, and its first output is on the
+//! output port (out_valid high) after E4, i.e. it can be transferred on E5
+//! at the earliest. While the core is busy, D holds the next item and it
+//! follows the current one without a gap. An input spike with T valid taps
+//! occupies the issue stage for T·F cycles (2·T·F with a single-port neuron
+//! memory); a leak tick F·H·W.
 //!
 //! **Undefined.** Configuration writes while busy; register values outside
 //! the ranges of [`crate::regmap`]; memory offsets at or beyond the preset's
@@ -178,6 +203,29 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     r_thl: DFF<Bits<16>>,
     r_rtz: DFF<Bit>,
     r_leak: DFF<Bit>,
+    /// Derived every cycle from the thresholds (configuration is static while
+    /// items are in flight): threshold_low + threshold_high as 17-bit signed,
+    /// sign bit flipped; max(threshold_low, 0).
+    r_thsum_b: DFF<Bits<17>>,
+    r_k0: DFF<Bits<16>>,
+    /// F-1, W_out-1, H_out-1 registered for the issue stage (which starts at
+    /// least two cycles after the last configuration write).
+    r_fl: DFF<Bits<10>>,
+    r_wl: DFF<Bits<6>>,
+    r_hl: DFF<Bits<6>>,
+
+    // Decode stage (D): one accepted item, its first tap precomputed.
+    d_valid: DFF<Bit>,
+    d_mode: DFF<Bits<3>>,
+    d_kx0: DFF<Bits<8>>,
+    d_ky0: DFF<Bits<8>>,
+    d_ox: DFF<Bits<6>>,
+    d_oy: DFF<Bits<6>>,
+    d_f: DFF<Bits<10>>,
+    d_cbase: DFF<Bits<KA>>,
+    d_value: DFF<Bits<16>>,
+    /// The item lies inside the configured shapes (else it is counted in err when I takes it).
+    d_ok: DFF<Bit>,
 
     // Issue stage state.
     s_mode: DFF<Bits<3>>,
@@ -191,9 +239,13 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     s_kx0: DFF<Bits<5>>,
     s_ox0: DFF<Bits<6>>,
     s_cbase: DFF<Bits<KA>>,
+    /// Another valid tap follows in this kernel row / column (registered x_more, y_more).
+    s_xm: DFF<Bit>,
+    s_xm0: DFF<Bit>,
+    s_ym: DFF<Bit>,
     s_value: DFF<Bits<16>>,
 
-    // M stage registers.
+    // M1 stage registers (operand select, saturating add).
     m_valid: DFF<Bit>,
     m_kind: DFF<Bits<2>>,
     m_f: DFF<Bits<10>>,
@@ -201,10 +253,28 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     m_y: DFF<Bits<6>>,
     m_naddr: DFF<Bits<NA>>,
     m_value: DFF<Bits<16>>,
+    /// Registered address match: the operation in M2 when this one was
+    /// issued writes this neuron (its RAM read missed that write).
+    m_fwd: DFF<Bit>,
+    /// Registered match: the operation in M1 when this one was issued
+    /// updates this neuron (dual-port only; forwarded from M2's result).
+    m_fwd1: DFF<Bit>,
 
-    // Write-back forwarding register.
-    fw_valid: DFF<Bit>,
-    fw_addr: DFF<Bits<NA>>,
+    // M2 stage registers (thresholds, reset, floor, write-back, output push).
+    m2_valid: DFF<Bit>,
+    m2_kind: DFF<Bits<2>>,
+    m2_f: DFF<Bits<10>>,
+    m2_x: DFF<Bits<6>>,
+    m2_y: DFF<Bits<6>>,
+    m2_naddr: DFF<Bits<NA>>,
+    /// Saturated sum v + w.
+    m2_s16: DFF<Bits<16>>,
+    /// Write: the value to write; read: the neuron value to output.
+    m2_val: DFF<Bits<16>>,
+    /// The update's weight (or bias) is non-zero.
+    m2_wnz: DFF<Bit>,
+
+    // Write-back forwarding register: the word M2 wrote on the last edge.
     fw_data: DFF<Bits<16>>,
 
     // Output queue: q0 is the head; {kind[38], f[37:28], x[27:22], y[21:16], value[15:0]}.
@@ -232,9 +302,16 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     k8: Signal<Local, Bits<8>>,
     active: Signal<Local, Bit>,
     can_issue: Signal<Local, Bit>,
+    hazard: Signal<Local, Bit>,
+    m2_match: Signal<Local, Bit>,
+    m2_wr: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     f_end: Signal<Local, Bit>,
     kx_n: Signal<Local, Bits<5>>,
+    kx_nn: Signal<Local, Bits<5>>,
+    ky_nn: Signal<Local, Bits<5>>,
+    xm_load: Signal<Local, Bit>,
+    ym_load: Signal<Local, Bit>,
     ky_n: Signal<Local, Bits<5>>,
     x_more: Signal<Local, Bit>,
     y_more: Signal<Local, Bit>,
@@ -253,19 +330,24 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     mk: Signal<Local, Bits<3>>,
     rdy: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
+    d_take: Signal<Local, Bit>,
+    xmask: Signal<Local, Bits<8>>,
+    ymask: Signal<Local, Bits<8>>,
+    wls: Signal<Local, Bits<8>>,
+    hls: Signal<Local, Bits<8>>,
+    pa: Signal<Local, Bits<8>>,
+    pb: Signal<Local, Bits<8>>,
     spike_in_shape: Signal<Local, Bit>,
     neuron_in_shape: Signal<Local, Bit>,
     ax: Signal<Local, Bits<8>>,
     axs: Signal<Local, Bits<8>>,
     wl8: Signal<Local, Bits<8>>,
     oxhi: Signal<Local, Bits<8>>,
-    oxs: Signal<Local, Bits<8>>,
     kx0: Signal<Local, Bits<8>>,
     ay: Signal<Local, Bits<8>>,
     ays: Signal<Local, Bits<8>>,
     hl8: Signal<Local, Bits<8>>,
     oyhi: Signal<Local, Bits<8>>,
-    oys: Signal<Local, Bits<8>>,
     ky0: Signal<Local, Bits<8>>,
     taps_ok: Signal<Local, Bit>,
     p0: Signal<Local, Bits<8>>,
@@ -276,6 +358,8 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     t0: Signal<Local, Bits<8>>,
     cbase: Signal<Local, Bits<KA>>,
     fwd: Signal<Local, Bit>,
+    fwd1: Signal<Local, Bit>,
+    m2_new: Signal<Local, Bits<16>>,
     v16: Signal<Local, Bits<16>>,
     w16: Signal<Local, Bits<16>>,
     v17: Signal<Local, Bits<17>>,
@@ -288,8 +372,11 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     th_biased: Signal<Local, Bits<16>>,
     spike: Signal<Local, Bit>,
     s_sub: Signal<Local, Bits<16>>,
-    r16: Signal<Local, Bits<16>>,
-    r_biased: Signal<Local, Bits<16>>,
+    lo_s: Signal<Local, Bit>,
+    lo_sub: Signal<Local, Bit>,
+    s17_biased: Signal<Local, Bits<17>>,
+    thl17: Signal<Local, Bits<17>>,
+    thh17: Signal<Local, Bits<17>>,
     tl_biased: Signal<Local, Bits<16>>,
     new16: Signal<Local, Bits<16>>,
     is_upd: Signal<Local, Bit>,
@@ -400,6 +487,21 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             r_thl: Default::default(),
             r_rtz: Default::default(),
             r_leak: Default::default(),
+            r_thsum_b: Default::default(),
+            r_k0: Default::default(),
+            r_fl: Default::default(),
+            r_wl: Default::default(),
+            r_hl: Default::default(),
+            d_valid: Default::default(),
+            d_mode: Default::default(),
+            d_kx0: Default::default(),
+            d_ky0: Default::default(),
+            d_ox: Default::default(),
+            d_oy: Default::default(),
+            d_f: Default::default(),
+            d_cbase: Default::default(),
+            d_value: Default::default(),
+            d_ok: Default::default(),
             s_mode: Default::default(),
             s_f: Default::default(),
             s_ox: Default::default(),
@@ -411,6 +513,9 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             s_kx0: Default::default(),
             s_ox0: Default::default(),
             s_cbase: Default::default(),
+            s_xm: Default::default(),
+            s_xm0: Default::default(),
+            s_ym: Default::default(),
             s_value: Default::default(),
             m_valid: Default::default(),
             m_kind: Default::default(),
@@ -419,8 +524,17 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             m_y: Default::default(),
             m_naddr: Default::default(),
             m_value: Default::default(),
-            fw_valid: Default::default(),
-            fw_addr: Default::default(),
+            m_fwd: Default::default(),
+            m_fwd1: Default::default(),
+            m2_valid: Default::default(),
+            m2_kind: Default::default(),
+            m2_f: Default::default(),
+            m2_x: Default::default(),
+            m2_y: Default::default(),
+            m2_naddr: Default::default(),
+            m2_s16: Default::default(),
+            m2_val: Default::default(),
+            m2_wnz: Default::default(),
             fw_data: Default::default(),
             q0: Default::default(),
             q1: Default::default(),
@@ -443,9 +557,16 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             k8: Default::default(),
             active: Default::default(),
             can_issue: Default::default(),
+            hazard: Default::default(),
+            m2_match: Default::default(),
+            m2_wr: Default::default(),
             issue: Default::default(),
             f_end: Default::default(),
             kx_n: Default::default(),
+            kx_nn: Default::default(),
+            ky_nn: Default::default(),
+            xm_load: Default::default(),
+            ym_load: Default::default(),
             ky_n: Default::default(),
             x_more: Default::default(),
             y_more: Default::default(),
@@ -464,19 +585,24 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             mk: Default::default(),
             rdy: Default::default(),
             accept: Default::default(),
+            d_take: Default::default(),
+            xmask: Default::default(),
+            ymask: Default::default(),
+            wls: Default::default(),
+            hls: Default::default(),
+            pa: Default::default(),
+            pb: Default::default(),
             spike_in_shape: Default::default(),
             neuron_in_shape: Default::default(),
             ax: Default::default(),
             axs: Default::default(),
             wl8: Default::default(),
             oxhi: Default::default(),
-            oxs: Default::default(),
             kx0: Default::default(),
             ay: Default::default(),
             ays: Default::default(),
             hl8: Default::default(),
             oyhi: Default::default(),
-            oys: Default::default(),
             ky0: Default::default(),
             taps_ok: Default::default(),
             p0: Default::default(),
@@ -487,6 +613,8 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             t0: Default::default(),
             cbase: Default::default(),
             fwd: Default::default(),
+            fwd1: Default::default(),
+            m2_new: Default::default(),
             v16: Default::default(),
             w16: Default::default(),
             v17: Default::default(),
@@ -499,8 +627,11 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             th_biased: Default::default(),
             spike: Default::default(),
             s_sub: Default::default(),
-            r16: Default::default(),
-            r_biased: Default::default(),
+            lo_s: Default::default(),
+            lo_sub: Default::default(),
+            s17_biased: Default::default(),
+            thl17: Default::default(),
+            thh17: Default::default(),
             tl_biased: Default::default(),
             new16: Default::default(),
             is_upd: Default::default(),
@@ -561,9 +692,10 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
     fn update(&mut self) {
         dff_setup!(
             self, clock, r_c, r_w_in, r_h_in, r_k, r_lsx, r_lsy, r_pad_x, r_pad_y, r_f, r_w_out, r_h_out, r_kb,
-            r_fb, r_xb, r_yb, r_thh, r_thl, r_rtz, r_leak, s_mode, s_f, s_ox, s_oy, s_kx, s_ky, s_t, s_trow,
-            s_kx0, s_ox0, s_cbase, s_value, m_valid, m_kind, m_f, m_x, m_y, m_naddr, m_value, fw_valid,
-            fw_addr, fw_data, q0, q1, q2, q3, q_count, err
+            r_fb, r_xb, r_yb, r_thh, r_thl, r_rtz, r_leak, r_thsum_b, r_k0, r_fl, r_wl, r_hl, d_valid, d_mode, d_kx0, d_ky0, d_ox, d_oy, d_f, d_cbase, d_value, d_ok, s_mode, s_f, s_ox, s_oy, s_kx, s_ky, s_t, s_trow,
+            s_kx0, s_ox0, s_cbase, s_xm, s_xm0, s_ym, s_value, m_valid, m_kind, m_f, m_x, m_y, m_naddr, m_value, m_fwd, m_fwd1,
+            m2_valid, m2_kind, m2_f, m2_x, m2_y, m2_naddr, m2_s16, m2_val, m2_wnz, fw_data, q0, q1, q2, q3,
+            q_count, err
         );
         self.kmem.read_clock.next = self.clock.val();
         self.kmem.write_clock.next = self.clock.val();
@@ -653,29 +785,74 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.sx5.next = bits::<5>(1) << self.r_lsx.q.val();
         self.sy5.next = bits::<5>(1) << self.r_lsy.q.val();
         self.k8.next = bit_cast::<8, 5>(self.r_k.q.val());
+        self.r_fl.d.next = self.f_last.val();
+        self.r_wl.d.next = self.w_last.val();
+        self.r_hl.d.next = self.h_last.val();
+
+        comment!("Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).");
+        if self.r_thl.q.val().get_bit(15) {
+            self.thl17.next = bit_cast::<17, 16>(self.r_thl.q.val()) | 0x10000;
+            self.r_k0.d.next = 0.into();
+        } else {
+            self.thl17.next = bit_cast::<17, 16>(self.r_thl.q.val());
+            self.r_k0.d.next = self.r_thl.q.val();
+        }
+        if self.r_thh.q.val().get_bit(15) {
+            self.thh17.next = bit_cast::<17, 16>(self.r_thh.q.val()) | 0x10000;
+        } else {
+            self.thh17.next = bit_cast::<17, 16>(self.r_thh.q.val());
+        }
+        self.r_thsum_b.d.next = (self.thl17.val() + self.thh17.val()) ^ 0x10000;
+
+        // ---------------- what the operation in M2 does (registered flags only)
+        self.is_upd.next = self.m2_valid.q.val() && !self.m2_kind.q.val().get_bit(1);
+        comment!("Zero weights are killed: no write, no spike check.");
+        self.do_upd.next = self.is_upd.val() && self.m2_wnz.q.val();
+        self.do_write.next = self.m2_valid.q.val() && (self.m2_kind.q.val() == 2);
+        self.do_read.next = self.m2_valid.q.val() && (self.m2_kind.q.val() == 3);
+        self.m2_wr.next = self.do_upd.val() || self.do_write.val();
 
         // ---------------- issue stage
-        comment!("Credit: issue only if the output queue can absorb every operation in flight, so M never stalls.");
+        comment!("Credit: issue only if the output queue can absorb every operation in flight (M1 and M2), so M1/M2 never stall.");
         self.active.next = self.s_mode.q.val() != self.mode_idle.val();
-        self.can_issue.next = !((self.q_count.q.val() == 4) || ((self.q_count.q.val() == 3) && self.m_valid.q.val()));
-        comment!("Single-port neuron memory: its one port is busy with the M write-back whenever M holds an operation.");
-        if self.sp_mode.val() && self.m_valid.q.val() {
+        self.can_issue.next = !((self.q_count.q.val() == 4)
+            || ((self.q_count.q.val() == 3) && (self.m_valid.q.val() || self.m2_valid.q.val()))
+            || ((self.q_count.q.val() == 2) && self.m_valid.q.val() && self.m2_valid.q.val()));
+        comment!("Read-after-write at distance 1: the operation in M1 updates the same neuron (f, x, y) and writes only");
+        comment!("at the end of the next cycle. Dual-port: M1 takes M2's result then (m_fwd1). Single-port: wait one cycle.");
+        self.hazard.next = self.m_valid.q.val()
+            && (self.s_f.q.val() == self.m_f.q.val())
+            && (self.s_ox.q.val() == self.m_x.q.val())
+            && (self.s_oy.q.val() == self.m_y.q.val());
+        if self.hazard.val() && self.sp_mode.val() {
+            self.can_issue.next = false;
+        }
+        comment!("Single-port neuron memory: its one port is busy with the M2 write-back whenever M2 holds an operation.");
+        if self.sp_mode.val() && self.m2_valid.q.val() {
             self.can_issue.next = false;
         }
         self.issue.next = self.active.val() && self.can_issue.val();
+        comment!("Distance 2: the operation in M2 writes this neuron on the edge that reads it; M1 takes fw_data instead.");
+        self.m2_match.next = (self.s_f.q.val() == self.m2_f.q.val())
+            && (self.s_ox.q.val() == self.m2_x.q.val())
+            && (self.s_oy.q.val() == self.m2_y.q.val());
 
-        self.f_end.next = self.s_f.q.val() == self.f_last.val();
+        self.f_end.next = self.s_f.q.val() == self.r_fl.q.val();
         comment!("Next tap: kx and ky step by the stride, so taps on the wrong stride phase are never visited.");
         self.kx_n.next = self.s_kx.q.val() + self.sx5.val();
         self.ky_n.next = self.s_ky.q.val() + self.sy5.val();
-        self.x_more.next = (self.kx_n.val() < self.r_k.q.val()) && (self.s_ox.q.val() != 0);
-        self.y_more.next = (self.ky_n.val() < self.r_k.q.val()) && (self.s_oy.q.val() != 0);
+        comment!("x_more = (kx + sx < k) && (ox != 0), y_more likewise, are kept in registers (s_xm, s_ym) computed one");
+        comment!("step ahead, so the item-end decision (and in_ready) does not wait for an adder and a compare.");
+        self.x_more.next = self.s_xm.q.val();
+        self.y_more.next = self.s_ym.q.val();
+        self.kx_nn.next = self.kx_n.val() + self.sx5.val();
+        self.ky_nn.next = self.ky_n.val() + self.sy5.val();
         self.t_x.next = self.s_t.q.val() + bit_cast::<8, 5>(self.sx5.val());
         self.ksy.next = self.k8.val() << self.r_lsy.q.val();
         self.trow_n.next = self.s_trow.q.val() + self.ksy.val();
         self.t_y.next = self.trow_n.val() + bit_cast::<8, 5>(self.s_kx0.q.val());
-        self.lx_end.next = self.s_ox.q.val() == self.w_last.val();
-        self.ly_end.next = self.s_oy.q.val() == self.h_last.val();
+        self.lx_end.next = self.s_ox.q.val() == self.r_wl.q.val();
+        self.ly_end.next = self.s_oy.q.val() == self.r_hl.q.val();
         self.last.next = true;
         if self.s_mode.q.val() == self.mode_spike.val() {
             self.last.next = self.f_end.val() && !self.x_more.val() && !self.y_more.val();
@@ -703,6 +880,8 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
             self.m_y.d.next = self.s_oy.q.val();
             self.m_naddr.d.next = self.naddr.val();
             self.m_value.d.next = self.s_value.q.val();
+            self.m_fwd.d.next = self.m2_wr.val() && self.m2_match.val();
+            self.m_fwd1.d.next = self.hazard.val() && !self.sp_mode.val();
             if self.s_mode.q.val() == self.mode_spike.val() {
                 if !self.f_end.val() {
                     self.s_f.d.next = self.s_f.q.val() + 1;
@@ -712,6 +891,7 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
                         self.s_kx.d.next = self.kx_n.val();
                         self.s_ox.d.next = self.s_ox.q.val() - 1;
                         self.s_t.d.next = self.t_x.val();
+                        self.s_xm.d.next = (self.kx_nn.val() < self.r_k.q.val()) && (self.s_ox.q.val() != 1);
                     } else {
                         self.s_ky.d.next = self.ky_n.val();
                         self.s_oy.d.next = self.s_oy.q.val() - 1;
@@ -719,6 +899,8 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
                         self.s_t.d.next = self.t_y.val();
                         self.s_kx.d.next = self.s_kx0.q.val();
                         self.s_ox.d.next = self.s_ox0.q.val();
+                        self.s_xm.d.next = self.s_xm0.q.val();
+                        self.s_ym.d.next = (self.ky_nn.val() < self.r_k.q.val()) && (self.s_oy.q.val() != 1);
                     }
                 }
             }
@@ -740,105 +922,192 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
             }
         }
 
-        // ---------------- input acceptance
-        comment!("The next item is taken in the cycle that issues the last operation of the current one.");
-        self.rdy.next = !self.reset.val() && (!self.active.val() || (self.issue.val() && self.last.val()));
+        // ---------------- input acceptance (into D)
+        comment!("I takes the decoded item in the cycle that issues the last operation of the current one (or when idle);");
+        comment!("D takes the next input item in that same cycle, so items flow back to back.");
+        self.d_take.next = !self.active.val() || (self.issue.val() && self.last.val());
+        self.rdy.next = !self.reset.val() && (!self.d_valid.q.val() || self.d_take.val());
         self.in_ready.next = self.rdy.val();
         self.accept.next = self.rdy.val() && self.in_valid.val();
-        self.spike_in_shape.next = (self.in_c.val() < bit_cast::<16, 11>(self.r_c.q.val()))
-            && (self.in_x.val() < bit_cast::<16, 8>(self.r_w_in.q.val()))
-            && (self.in_y.val() < bit_cast::<16, 8>(self.r_h_in.q.val()));
-        self.neuron_in_shape.next = (self.in_f.val() < bit_cast::<16, 11>(self.r_f.q.val()))
-            && (self.in_x.val() < bit_cast::<16, 7>(self.r_w_out.q.val()))
-            && (self.in_y.val() < bit_cast::<16, 7>(self.r_h_out.q.val()));
-        comment!("First valid tap: largest output coordinate reachable, then the kernel offset that reaches it.");
+        comment!("Shape checks as narrow compares plus zero tests of the high bits (short carry chains).");
+        self.spike_in_shape.next = (self.in_c.val().get_bits::<5>(11) == 0)
+            && (self.in_c.val().get_bits::<11>(0) < self.r_c.q.val())
+            && (self.in_x.val().get_bits::<8>(8) == 0)
+            && (self.in_x.val().get_bits::<8>(0) < self.r_w_in.q.val())
+            && (self.in_y.val().get_bits::<8>(8) == 0)
+            && (self.in_y.val().get_bits::<8>(0) < self.r_h_in.q.val());
+        self.neuron_in_shape.next = (self.in_f.val().get_bits::<5>(11) == 0)
+            && (self.in_f.val().get_bits::<11>(0) < self.r_f.q.val())
+            && (self.in_x.val().get_bits::<9>(7) == 0)
+            && (self.in_x.val().get_bits::<7>(0) < self.r_w_out.q.val())
+            && (self.in_y.val().get_bits::<9>(7) == 0)
+            && (self.in_y.val().get_bits::<7>(0) < self.r_h_out.q.val());
+        comment!("First valid tap: largest output coordinate reachable (oxhi = min(ax >> lsx, w_last)), then the kernel");
+        comment!("offset that reaches it, kx0 = ax - (oxhi << lsx): the low lsx bits of ax, or ax - (w_last << lsx).");
+        self.xmask.next = bit_cast::<8, 5>(self.sx5.val()) - 1;
+        self.ymask.next = bit_cast::<8, 5>(self.sy5.val()) - 1;
+        self.wl8.next = bit_cast::<8, 6>(self.w_last.val());
+        self.hl8.next = bit_cast::<8, 6>(self.h_last.val());
+        self.wls.next = self.wl8.val() << self.r_lsx.q.val();
+        self.hls.next = self.hl8.val() << self.r_lsy.q.val();
         self.ax.next = bit_cast::<8, 16>(self.in_x.val()) + bit_cast::<8, 3>(self.r_pad_x.q.val());
         self.axs.next = self.ax.val() >> self.r_lsx.q.val();
-        self.wl8.next = bit_cast::<8, 6>(self.w_last.val());
         if self.axs.val() < self.wl8.val() {
             self.oxhi.next = self.axs.val();
+            self.kx0.next = self.ax.val() & self.xmask.val();
         } else {
             self.oxhi.next = self.wl8.val();
+            self.kx0.next = self.ax.val() - self.wls.val();
         }
-        self.oxs.next = self.oxhi.val() << self.r_lsx.q.val();
-        self.kx0.next = self.ax.val() - self.oxs.val();
         self.ay.next = bit_cast::<8, 16>(self.in_y.val()) + bit_cast::<8, 3>(self.r_pad_y.q.val());
         self.ays.next = self.ay.val() >> self.r_lsy.q.val();
-        self.hl8.next = bit_cast::<8, 6>(self.h_last.val());
         if self.ays.val() < self.hl8.val() {
             self.oyhi.next = self.ays.val();
+            self.ky0.next = self.ay.val() & self.ymask.val();
         } else {
             self.oyhi.next = self.hl8.val();
+            self.ky0.next = self.ay.val() - self.hls.val();
         }
-        self.oys.next = self.oyhi.val() << self.r_lsy.q.val();
-        self.ky0.next = self.ay.val() - self.oys.val();
-        self.taps_ok.next = (self.kx0.val() < self.k8.val()) && (self.ky0.val() < self.k8.val());
-        comment!("ky0 * k by shift-and-add (ky0 < 16 whenever it is used).");
+        self.cbase.next = bit_cast::<KA, 16>(self.in_c.val()) << self.ksh.val();
+
+        if self.d_take.val() {
+            self.d_valid.d.next = false;
+        }
+        if self.accept.val() {
+            self.d_mode.d.next = self.mode_idle.val();
+            self.d_kx0.d.next = self.kx0.val();
+            self.d_ky0.d.next = self.ky0.val();
+            self.d_ox.d.next = bit_cast::<6, 8>(self.oxhi.val());
+            self.d_oy.d.next = bit_cast::<6, 8>(self.oyhi.val());
+            self.d_f.d.next = 0.into();
+            self.d_cbase.d.next = self.cbase.val();
+            self.d_value.d.next = self.in_value.val();
+            self.d_ok.d.next = self.spike_in_shape.val();
+            if self.in_kind.val() == self.kind_spike.val() {
+                self.d_valid.d.next = true;
+                self.d_mode.d.next = self.mode_spike.val();
+            }
+            if (self.in_kind.val() == self.kind_leak.val()) && self.r_leak.q.val() {
+                self.d_valid.d.next = true;
+                self.d_mode.d.next = self.mode_leak.val();
+                self.d_ox.d.next = 0.into();
+                self.d_oy.d.next = 0.into();
+            }
+            if (self.in_kind.val() == self.kind_write.val()) || (self.in_kind.val() == self.kind_read.val()) {
+                self.d_valid.d.next = true;
+                self.d_ok.d.next = self.neuron_in_shape.val();
+                if self.in_kind.val() == self.kind_write.val() {
+                    self.d_mode.d.next = self.mode_write.val();
+                } else {
+                    self.d_mode.d.next = self.mode_read.val();
+                }
+                self.d_f.d.next = self.in_f.val().get_bits::<10>(0);
+                self.d_ox.d.next = self.in_x.val().get_bits::<6>(0);
+                self.d_oy.d.next = self.in_y.val().get_bits::<6>(0);
+            }
+        }
+
+        // ---------------- D -> I: the first tap's kernel index
+        self.taps_ok.next = (self.d_kx0.q.val() < self.k8.val()) && (self.d_ky0.q.val() < self.k8.val());
+        comment!("ky0 * k by shift-and-add, as a balanced tree (ky0 < 16 whenever it is used).");
         self.p0.next = 0.into();
-        if self.ky0.val().get_bit(0) {
+        if self.d_ky0.q.val().get_bit(0) {
             self.p0.next = self.k8.val();
         }
         self.p1.next = 0.into();
-        if self.ky0.val().get_bit(1) {
+        if self.d_ky0.q.val().get_bit(1) {
             self.p1.next = self.k8.val() << 1;
         }
         self.p2.next = 0.into();
-        if self.ky0.val().get_bit(2) {
+        if self.d_ky0.q.val().get_bit(2) {
             self.p2.next = self.k8.val() << 2;
         }
         self.p3.next = 0.into();
-        if self.ky0.val().get_bit(3) {
+        if self.d_ky0.q.val().get_bit(3) {
             self.p3.next = self.k8.val() << 3;
         }
-        self.trow0.next = self.p0.val() + self.p1.val() + self.p2.val() + self.p3.val();
-        self.t0.next = self.trow0.val() + self.kx0.val();
-        self.cbase.next = bit_cast::<KA, 16>(self.in_c.val()) << self.ksh.val();
+        self.pa.next = self.p0.val() + self.p1.val();
+        self.pb.next = self.p2.val() + self.p3.val();
+        self.trow0.next = self.pa.val() + self.pb.val();
+        self.t0.next = self.trow0.val() + self.d_kx0.q.val();
+        self.xm_load.next = ((self.d_kx0.q.val() + bit_cast::<8, 5>(self.sx5.val())) < self.k8.val()) && (self.d_ox.q.val() != 0);
+        self.ym_load.next = ((self.d_ky0.q.val() + bit_cast::<8, 5>(self.sy5.val())) < self.k8.val()) && (self.d_oy.q.val() != 0);
 
-        if self.accept.val() {
-            if self.in_kind.val() == self.kind_spike.val() {
-                if !self.spike_in_shape.val() {
-                    self.err.d.next = self.err.q.val() + 1;
-                } else if self.taps_ok.val() {
+        comment!("Out-of-shape spikes and neuron items are counted here and cost one issue cycle (leak ticks are always in shape).");
+        if self.d_take.val() && self.d_valid.q.val() && !self.d_ok.q.val() && (self.d_mode.q.val() != self.mode_leak.val()) {
+            self.err.d.next = self.err.q.val() + 1;
+        }
+        if self.d_take.val() && self.d_valid.q.val() && (self.d_ok.q.val() || (self.d_mode.q.val() == self.mode_leak.val())) {
+            if self.d_mode.q.val() == self.mode_spike.val() {
+                if self.taps_ok.val() {
                     self.s_mode.d.next = self.mode_spike.val();
                     self.s_f.d.next = 0.into();
-                    self.s_kx.d.next = bit_cast::<5, 8>(self.kx0.val());
-                    self.s_kx0.d.next = bit_cast::<5, 8>(self.kx0.val());
-                    self.s_ky.d.next = bit_cast::<5, 8>(self.ky0.val());
-                    self.s_ox.d.next = bit_cast::<6, 8>(self.oxhi.val());
-                    self.s_ox0.d.next = bit_cast::<6, 8>(self.oxhi.val());
-                    self.s_oy.d.next = bit_cast::<6, 8>(self.oyhi.val());
+                    self.s_kx.d.next = bit_cast::<5, 8>(self.d_kx0.q.val());
+                    self.s_kx0.d.next = bit_cast::<5, 8>(self.d_kx0.q.val());
+                    self.s_ky.d.next = bit_cast::<5, 8>(self.d_ky0.q.val());
+                    self.s_ox.d.next = self.d_ox.q.val();
+                    self.s_ox0.d.next = self.d_ox.q.val();
+                    self.s_oy.d.next = self.d_oy.q.val();
                     self.s_trow.d.next = self.trow0.val();
                     self.s_t.d.next = self.t0.val();
-                    self.s_cbase.d.next = self.cbase.val();
+                    self.s_cbase.d.next = self.d_cbase.q.val();
+                    self.s_xm.d.next = self.xm_load.val();
+                    self.s_xm0.d.next = self.xm_load.val();
+                    self.s_ym.d.next = self.ym_load.val();
                 }
-            }
-            if (self.in_kind.val() == self.kind_leak.val()) && self.r_leak.q.val() {
-                self.s_mode.d.next = self.mode_leak.val();
-                self.s_f.d.next = 0.into();
-                self.s_ox.d.next = 0.into();
-                self.s_oy.d.next = 0.into();
-            }
-            if (self.in_kind.val() == self.kind_write.val()) || (self.in_kind.val() == self.kind_read.val()) {
-                if self.neuron_in_shape.val() {
-                    if self.in_kind.val() == self.kind_write.val() {
-                        self.s_mode.d.next = self.mode_write.val();
-                    } else {
-                        self.s_mode.d.next = self.mode_read.val();
-                    }
-                    self.s_f.d.next = self.in_f.val().get_bits::<10>(0);
-                    self.s_ox.d.next = self.in_x.val().get_bits::<6>(0);
-                    self.s_oy.d.next = self.in_y.val().get_bits::<6>(0);
-                    self.s_value.d.next = self.in_value.val();
-                } else {
-                    self.err.d.next = self.err.q.val() + 1;
-                }
+            } else {
+                self.s_mode.d.next = self.d_mode.q.val();
+                self.s_f.d.next = self.d_f.q.val();
+                self.s_ox.d.next = self.d_ox.q.val();
+                self.s_oy.d.next = self.d_oy.q.val();
+                self.s_value.d.next = self.d_value.q.val();
             }
         }
 
-        // ---------------- M stage: the spec section 3 update
-        comment!("The RAM read of the previous cycle missed a write made on the same edge: forward it.");
-        self.fwd.next = self.fw_valid.q.val() && (self.fw_addr.q.val() == self.m_naddr.q.val());
-        if self.fwd.val() {
+        // ---------------- M2 stage: thresholds, reset, floor, write-back (spec section 3, second half)
+        comment!("Signed compares as unsigned compares with the sign bit flipped.");
+        self.s_biased.next = self.m2_s16.q.val() ^ 0x8000;
+        self.th_biased.next = self.r_thh.q.val() ^ 0x8000;
+        self.spike.next = self.s_biased.val() >= self.th_biased.val();
+        self.s_sub.next = self.m2_s16.q.val() - self.r_thh.q.val();
+        comment!("Floor compares in parallel with the spike compare: s < tl, and (s - th) < tl as s < tl + th");
+        comment!("(exact: on a spike s >= th >= 1, so s - th cannot wrap).");
+        self.tl_biased.next = self.r_thl.q.val() ^ 0x8000;
+        self.lo_s.next = self.s_biased.val() < self.tl_biased.val();
+        if self.m2_s16.q.val().get_bit(15) {
+            self.s17_biased.next = bit_cast::<17, 16>(self.m2_s16.q.val());
+        } else {
+            self.s17_biased.next = bit_cast::<17, 16>(self.m2_s16.q.val()) | 0x10000;
+        }
+        self.lo_sub.next = self.s17_biased.val() < self.r_thsum_b.q.val();
+        if self.spike.val() {
+            if self.r_rtz.q.val() {
+                self.new16.next = self.r_k0.q.val();
+            } else if self.lo_sub.val() {
+                self.new16.next = self.r_thl.q.val();
+            } else {
+                self.new16.next = self.s_sub.val();
+            }
+        } else if self.lo_s.val() {
+            self.new16.next = self.r_thl.q.val();
+        } else {
+            self.new16.next = self.m2_s16.q.val();
+        }
+
+        comment!("The neuron's word after M2 (written or not): forwarded to M1 at distance 1.");
+        if self.do_upd.val() {
+            self.m2_new.next = self.new16.val();
+        } else {
+            self.m2_new.next = self.m2_val.q.val();
+        }
+
+        // ---------------- M1 stage: operand select and saturating add (spec section 3, first half)
+        comment!("The RAM read missed the write M2 made on the same edge: take the forwarding register (match registered at issue).");
+        self.fwd.next = self.m_fwd.q.val();
+        self.fwd1.next = self.m_fwd1.q.val();
+        if self.fwd1.val() && !self.sp_mode.val() {
+            self.v16.next = self.m2_new.val();
+        } else if self.fwd.val() {
             self.v16.next = self.fw_data.q.val();
         } else {
             self.v16.next = self.nmem.read_data.val();
@@ -873,41 +1142,28 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         } else {
             self.s16.next = bit_cast::<16, 17>(self.sum17.val());
         }
-        comment!("Signed compares as unsigned compares with the sign bit flipped.");
-        self.s_biased.next = self.s16.val() ^ 0x8000;
-        self.th_biased.next = self.r_thh.q.val() ^ 0x8000;
-        self.spike.next = self.s_biased.val() >= self.th_biased.val();
-        self.s_sub.next = self.s16.val() - self.r_thh.q.val();
-        if self.spike.val() {
-            if self.r_rtz.q.val() {
-                self.r16.next = 0.into();
-            } else {
-                self.r16.next = self.s_sub.val();
-            }
+        self.m2_valid.d.next = self.m_valid.q.val();
+        self.m2_kind.d.next = self.m_kind.q.val();
+        self.m2_f.d.next = self.m_f.q.val();
+        self.m2_x.d.next = self.m_x.q.val();
+        self.m2_y.d.next = self.m_y.q.val();
+        self.m2_naddr.d.next = self.m_naddr.q.val();
+        self.m2_s16.d.next = self.s16.val();
+        self.m2_wnz.d.next = self.w16.val() != 0;
+        if self.m_kind.q.val() == 2 {
+            self.m2_val.d.next = self.m_value.q.val();
         } else {
-            self.r16.next = self.s16.val();
+            self.m2_val.d.next = self.v16.val();
         }
-        self.r_biased.next = self.r16.val() ^ 0x8000;
-        self.tl_biased.next = self.r_thl.q.val() ^ 0x8000;
-        if self.r_biased.val() < self.tl_biased.val() {
-            self.new16.next = self.r_thl.q.val();
-        } else {
-            self.new16.next = self.r16.val();
-        }
-        self.is_upd.next = self.m_valid.q.val() && !self.m_kind.q.val().get_bit(1);
-        comment!("Zero weights are killed: no write, no spike check.");
-        self.do_upd.next = self.is_upd.val() && (self.w16.val() != 0);
-        self.do_write.next = self.m_valid.q.val() && (self.m_kind.q.val() == 2);
-        self.do_read.next = self.m_valid.q.val() && (self.m_kind.q.val() == 3);
 
-        self.wr_en.next = self.do_upd.val() || self.do_write.val();
-        self.wr_addr.next = self.m_naddr.q.val();
+        self.wr_en.next = self.m2_wr.val();
+        self.wr_addr.next = self.m2_naddr.q.val();
         if self.do_write.val() {
-            self.wr_data.next = self.m_value.q.val();
+            self.wr_data.next = self.m2_val.q.val();
         } else {
             self.wr_data.next = self.new16.val();
         }
-        comment!("Config writes share the write port and the forwarding register (the core is idle then).");
+        comment!("Config writes share the write port (the core is idle then; nothing in flight forwards from them).");
         if self.cfg_valid.val() && (self.cfg_region.val() == self.region_neuron.val()) {
             self.wr_en.next = true;
             self.wr_addr.next = bit_cast::<NA, 16>(self.cfg_off.val());
@@ -916,8 +1172,6 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.nmem.write_enable.next = self.wr_en.val();
         self.nmem.write_address.next = self.wr_addr.val();
         self.nmem.write_data.next = self.wr_data.val();
-        self.fw_valid.d.next = self.wr_en.val();
-        self.fw_addr.d.next = self.wr_addr.val();
         self.fw_data.d.next = self.wr_data.val();
 
         // ---------------- output queue
@@ -926,12 +1180,12 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.ovalue.next = 0.into();
         if self.do_read.val() {
             self.okind.next = 0x40_0000_0000_u64.into();
-            self.ovalue.next = self.v16.val();
+            self.ovalue.next = self.m2_val.q.val();
         }
         self.payload.next = self.okind.val()
-            | (bit_cast::<39, 10>(self.m_f.q.val()) << 28)
-            | (bit_cast::<39, 6>(self.m_x.q.val()) << 22)
-            | (bit_cast::<39, 6>(self.m_y.q.val()) << 16)
+            | (bit_cast::<39, 10>(self.m2_f.q.val()) << 28)
+            | (bit_cast::<39, 6>(self.m2_x.q.val()) << 22)
+            | (bit_cast::<39, 6>(self.m2_y.q.val()) << 16)
             | bit_cast::<39, 16>(self.ovalue.val());
         self.pop.next = (self.q_count.q.val() != 0) && self.out_ready.val();
         if self.pop.val() {
@@ -962,14 +1216,15 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.out_x.next = self.q0.q.val().get_bits::<6>(22);
         self.out_y.next = self.q0.q.val().get_bits::<6>(16);
         self.out_value.next = self.q0.q.val().get_bits::<16>(0);
-        self.idle.next = !self.active.val() && !self.m_valid.q.val();
+        self.idle.next = !self.d_valid.q.val() && !self.active.val() && !self.m_valid.q.val() && !self.m2_valid.q.val();
         self.err_count.next = self.err.q.val();
 
         // ---------------- reset (configuration and memories are kept)
         if self.reset.val() {
+            self.d_valid.d.next = false;
             self.s_mode.d.next = self.mode_idle.val();
             self.m_valid.d.next = false;
-            self.fw_valid.d.next = false;
+            self.m2_valid.d.next = false;
             self.q_count.d.next = 0.into();
             self.err.d.next = 0.into();
         }

@@ -158,8 +158,9 @@ fn back_to_back_same_neuron_forwarding_and_throughput() {
     let n_items = items.len() as u64 + 9; // + the 9 read-backs
     let cycles = check(&l, items, false);
     // One operation per cycle, back to back: each item here is one operation
-    // (leak is off, so the tick takes one input cycle); allow pipeline drain.
-    assert!(cycles <= n_items + 4, "{cycles} cycles for {n_items} single-operation items");
+    // (leak is off, so the tick takes one input cycle); allow pipeline fill
+    // and drain (D, I, M1, M2, output queue).
+    assert!(cycles <= n_items + 6, "{cycles} cycles for {n_items} single-operation items");
 }
 
 /// A few random layers that fit the tiny preset, with full-range values
