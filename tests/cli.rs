@@ -92,7 +92,8 @@ fn bad_arguments_exit_2() {
 #[test]
 fn simulate_writes_what_the_model_computes() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out.jsonl");
+    // The output folder does not exist yet: simulate creates it.
+    let out = dir.path().join("new").join("out.jsonl");
     let o = run(&[
         "simulate",
         "--config",

@@ -33,8 +33,9 @@ use crate::events::{HostInput, HostOutput, Timed};
 pub enum EventFileError {
     #[error("{path}: line {line}: {message}")]
     Line { path: String, line: usize, message: String },
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// The I/O error is part of the message (not a chained source), so it is printed once.
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy or .aedat4")]
     Format { path: String, ext: String },
     /// A bad event in a binary file (`record` is the 1-based event index).
@@ -78,7 +79,7 @@ impl Format {
 pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let fmt = Format::from_path(path)?;
     let name = path.display().to_string();
-    let io = |source| EventFileError::Io { path: name.clone(), source };
+    let io = |error| EventFileError::Io { path: name.clone(), error };
     match fmt {
         Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
         Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
@@ -272,7 +273,11 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
         Format::Aedat4 => return Err(EventFileError::NotOutput { path: name, format: ".aedat4" }),
         Format::Csv | Format::JsonLines => {}
     }
-    let io = |source| EventFileError::Io { path: name.clone(), source };
+    let io = |error| EventFileError::Io { path: name.clone(), error };
+    // A new user's `--out out/run.jsonl` should not fail for want of `out/`.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
     let file = std::fs::File::create(path).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
     write_outputs_to(&mut w, fmt, items).map_err(io)?;

@@ -73,7 +73,7 @@ pub fn run(a: Args) -> Result<u8> {
         eprintln!("warning: {w}");
     }
     let text = serde_json::to_string_pretty(&imp.config)?;
-    std::fs::write(&a.out, text + "\n").with_context(|| format!("cannot write {}", a.out.display()))?;
+    super::write_file(&a.out, &(text + "\n"))?;
     let [c, h, w] = imp.input;
     println!(
         "input {c}x{h}x{w} ({}); {} layers on chip {:?}",
@@ -108,7 +108,7 @@ pub fn run(a: Args) -> Result<u8> {
     println!("wrote {}", a.out.display());
     if let Some(p) = &a.report_json {
         let j = serde_json::json!({ "input": imp.input, "dvs": imp.dvs, "warnings": imp.warnings, "layers": imp.layers });
-        std::fs::write(p, serde_json::to_string_pretty(&j)?).with_context(|| format!("cannot write {}", p.display()))?;
+        super::write_file(p, &serde_json::to_string_pretty(&j)?)?;
     }
     Ok(crate::EXIT_OK)
 }

@@ -64,3 +64,11 @@ pub fn with_leak_ticks(items: &[Timed<HostInput>], period: u64) -> Vec<Timed<Hos
     }
     out
 }
+
+/// Writes a text file, creating its folder first; errors name the path.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -53,7 +53,7 @@ pub fn run(a: Args) -> Result<u8> {
         None => println!("({} output events; --out FILE.jsonl|FILE.csv saves them)", outputs.len()),
     }
     if let Some(p) = &a.summary_json {
-        std::fs::write(p, serde_json::to_string_pretty(&summary)?)?;
+        super::write_file(p, &serde_json::to_string_pretty(&summary)?)?;
     }
     Ok(crate::EXIT_OK)
 }
