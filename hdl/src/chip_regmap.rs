@@ -229,7 +229,8 @@ pub fn dest_word(d: &Destination) -> Result<u32, String> {
     if !d.enable {
         return Ok(0);
     }
-    if d.feature_shift > 1023 || d.layer > 15 {
+    // Field widths of the destination word; the limits are the model's (spec §2, §5).
+    if i64::from(d.feature_shift) > spikehdl_model::validate::limits::MAX_FEATURE_SHIFT || d.layer > 15 {
         return Err(format!("destination {d:?} out of range"));
     }
     Ok(1 << 16 | u32::from(d.layer) << 12 | log2_pool(d.pooling)? << 10 | d.feature_shift)
@@ -285,8 +286,9 @@ pub fn chip_config_writes(cfg: &ValidConfig, chip: &ChipPreset) -> Result<Vec<(u
             w.push((d(dvs::MONITOR), u32::from(v.monitor_enable)));
             w.push((d(dvs::POOL), log2_pool(v.pool_y)? << 2 | log2_pool(v.pool_x)?));
             for (name, x) in [("origin_x", v.origin_x), ("origin_y", v.origin_y), ("cut_x", v.cut_x), ("cut_y", v.cut_y)] {
-                if x > 127 {
-                    return Err(format!("dvs {name} = {x} exceeds 127"));
+                let max = spikehdl_model::validate::limits::DVS_SIZE - 1;
+                if i64::from(x) > max {
+                    return Err(format!("dvs {name} = {x} exceeds {max}"));
                 }
             }
             w.push((d(dvs::ORIGIN), v.origin_y << 8 | v.origin_x));

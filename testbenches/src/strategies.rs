@@ -58,7 +58,9 @@ pub fn geometry(cap: CoreCapacity, max_extra: u32) -> impl Strategy<Value = Geom
             let w_in = (k.saturating_sub(2 * px)).max(1) + ex;
             let h_in = (k.saturating_sub(2 * py)).max(1) + ey;
             let (w_out, h_out) = (out_size(w_in, px, k, sx)?, out_size(h_in, py, k, sy)?);
-            if w_in > 128 || h_in > 128 || w_out > 64 || h_out > 64 {
+            use spikehdl_model::validate::limits::{MAX_INPUT_SIZE, MAX_OUTPUT_SIZE};
+            let (max_in, max_out) = (MAX_INPUT_SIZE as u32, MAX_OUTPUT_SIZE as u32);
+            if w_in > max_in || h_in > max_in || w_out > max_out || h_out > max_out {
                 return None;
             }
             let map = 1u64 << (ceil_log2(w_out.into()) + ceil_log2(h_out.into()));
