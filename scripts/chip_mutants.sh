@@ -16,6 +16,9 @@ mutants=(
   'host output FIFO overrun: events lost under backpressure|s/if (~hfifo\$full \&\& rq_valid/if (rq_valid/g'
   'feature_shift ignored (core 0)|s/pc\$0 = ((st_w\$0\$q >> 32'"'"'h1e) \& 32'"'"'h7ff) + (dcfg\$0 \& 32'"'"'h3ff);/pc$0 = ((st_w$0$q >> 32'"'"'h1e) \& 32'"'"'h7ff);/'
   'core 1 input FIFO overrun: events lost under backpressure|s/if (~leak_go \&\& ~fifo\$1\$full \&\& /if (~leak_go \&\& /g'
+  'arbiter of core 0 takes events core 2 sends elsewhere (== became !=)|s/(rq_tgt\$2 == idx\$0)/(rq_tgt$2 != idx$0)/g'
+  'destination-shape lookup of core 0 -> core 0 inverted|s/if (dlayer\$0 == idx\$0) begin/if (dlayer$0 != idx$0) begin/'
+  'leak loop steps f by 2 (floods outputs, never ends)|/if (~lx_end) begin/,/if (last) begin/ s/s_f\$d = s_f\$q + 32'"'"'h1;/s_f$d = s_f$q + 32'"'"'h2;/'
 )
 if [ -n "${MUTANTS:-}" ]; then IFS=';' read -r -a mutants <<< "$MUTANTS"; fi
 

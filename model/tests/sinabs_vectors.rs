@@ -1,10 +1,11 @@
 //! The external oracle: reference vectors computed by SynSense's Sinabs
-//! (`shared/vectors/sinabs_reference.json`, see its README.md). Every one of
-//! the 60 "conv" and 20 "dvs" cases must be reproduced by the model.
+//! (`tests/data/sinabs/sinabs_reference.json`, see the README beside it).
+//! Every one of the 60 "conv" and 20 "dvs" cases must be reproduced by the
+//! model.
 //!
-//! The file is found through `SPIKEHDL_VECTORS` if set, else at
-//! `../../shared/vectors/sinabs_reference.json` relative to this crate. A
-//! missing file is a failure, not a skip.
+//! The vectors are part of the repository so that a clone alone runs them;
+//! `SPIKEHDL_VECTORS` points the test at another copy (e.g. a newer Sinabs
+//! run). A missing file is a failure, not a skip.
 
 mod common;
 
@@ -17,7 +18,7 @@ use spikehdl_model::{CoreItem, CoreOutput, HostInput, HostOutput};
 
 fn vectors_path() -> String {
     std::env::var("SPIKEHDL_VECTORS")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/sinabs_reference.json").to_string())
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sinabs/sinabs_reference.json").to_string())
 }
 
 fn load() -> Vec<Value> {
@@ -25,7 +26,7 @@ fn load() -> Vec<Value> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "cannot read the Sinabs reference vectors at {path}: {e}\n\
-             (set SPIKEHDL_VECTORS to the file, or check out `shared/` next to the repository)"
+             (it is committed under model/tests/data/sinabs/; SPIKEHDL_VECTORS overrides the path)"
         )
     });
     let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));

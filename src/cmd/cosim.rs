@@ -27,7 +27,7 @@ use spikehdl_hdl::presets::{preset, preset_for_capacity, CorePreset, PRESETS};
 use spikehdl_hdl::chip_regmap::{chip, chip_for_config, ChipPreset, CHIP_PRESETS};
 use spikehdl_model::{ChipModel, CoreItem, HostInput, Timed};
 use spikehdl_testbenches::chip_check::check_chip_run;
-use spikehdl_testbenches::chip_dut::{ChipDut, ChipRunOpts};
+use spikehdl_testbenches::chip_dut::{Budget, ChipDut, ChipRunOpts};
 use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
 use spikehdl_testbenches::scoreboard::{check_on, CoreCase};
 
@@ -158,7 +158,9 @@ fn run_chip(a: &Args, cfg: &spikehdl_model::ValidConfig, items: &[Timed<HostInpu
             .progress_chars("=> "),
     );
     pb.set_message(format!("{} (RTL)", c.module));
-    let opts = ChipRunOpts { out_stall: a.stall_out, in_stall: a.stall_in, seed: 0x5eed, max_cycles: a.max_cycles, watchdog: 1_000_000 };
+    let opts = ChipRunOpts { out_stall: a.stall_out, in_stall: a.stall_in, seed: 0x5eed, max_cycles: a.max_cycles, watchdog: 1_000_000, budget: None };
+    // A flooding or runaway RTL ends with an error instead of filling memory.
+    let opts = ChipRunOpts { budget: Budget::from_model(cfg, &host, &opts), ..opts };
     let t1 = std::time::Instant::now();
     let run = dut.run(&host, opts, &mut |k| pb.set_position(k as u64));
     let rtl = t1.elapsed().as_secs_f64();

@@ -341,6 +341,7 @@ pub fn run_and_check(
 ) -> Result<ChipCheckStats, String> {
     let mut dut = crate::chip_dut::ChipDut::new(chip, None).map_err(|e| e.to_string())?;
     dut.configure(cfg)?;
+    let opts = crate::chip_dut::ChipRunOpts { budget: opts.budget.or_else(|| crate::chip_dut::Budget::from_model(cfg, items, &opts)), ..opts };
     let run = dut.run(items, opts, &mut |_| {});
     check_chip_run(cfg, items, &run).map_err(|m| {
         let mut s = format!("chip {}: {}\n{what}\nrun options: {opts:?}\n", chip.module, m.report);

@@ -30,11 +30,56 @@ pub struct ChipRunOpts {
     pub max_cycles: u64,
     /// Give up when no transfer happens anywhere for this many cycles.
     pub watchdog: u64,
+    /// Upper bounds derived from the model's work ([`Budget::from_model`]):
+    /// a run that exceeds one is a failure at once, not a hang or a flood.
+    pub budget: Option<Budget>,
 }
 
 impl Default for ChipRunOpts {
     fn default() -> Self {
-        Self { out_stall: 0, in_stall: 0, seed: 1, max_cycles: u64::MAX, watchdog: 200_000 }
+        Self { out_stall: 0, in_stall: 0, seed: 1, max_cycles: u64::MAX, watchdog: 200_000, budget: None }
+    }
+}
+
+/// How much a run may do: host outputs, items accepted by all cores together,
+/// and cycles. Progress alone cannot tell a flooding RTL (a leak loop that never
+/// ends, a router that sends copies forever) from a long run; the model's own
+/// work can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub outputs: u64,
+    pub core_items: u64,
+    pub cycles: u64,
+}
+
+impl Budget {
+    /// Runs the golden chip model on `items` and allows a generous multiple of
+    /// its work. With fan-in, the RTL interleaves a core's sources in another
+    /// (legal) order than the model, so its counts may differ; 4× plus a
+    /// constant covers that, and a flood still fails within a few times the
+    /// normal run. Cycles: the RTL does one neuron update per cycle per core,
+    /// so the serial sum of every core's updates, items and outputs, stretched
+    /// by the stall rates, bounds a correct run. `None` when the model itself
+    /// rejects an item.
+    pub fn from_model(cfg: &ValidConfig, items: &[HostInput], opts: &ChipRunOpts) -> Option<Budget> {
+        let mut model = spikehdl_model::ChipModel::new(cfg);
+        let mut buf = Vec::new();
+        let mut outputs = 0u64;
+        for it in items {
+            buf.clear();
+            model.accept(it, &mut buf).ok()?;
+            outputs += buf.len() as u64;
+        }
+        let (mut updates, mut core_items) = (0u64, 0u64);
+        for i in 0..cfg.n_cores() {
+            let c = model.core_counters(i);
+            updates += c.synaptic_updates;
+            core_items += c.items_in + c.errors;
+        }
+        let stretch = |v: u64, stall: u8| v.saturating_mul(100) / (100 - u64::from(stall.min(99)));
+        let work = updates + core_items + outputs + items.len() as u64;
+        let cycles = stretch(stretch(work.saturating_mul(8), opts.out_stall), opts.in_stall).saturating_add(100_000);
+        Some(Budget { outputs: outputs * 4 + 256, core_items: core_items * 4 + 256, cycles })
     }
 }
 
@@ -222,6 +267,22 @@ impl ChipDut {
             if now >= opts.max_cycles {
                 r.errors.push(format!("cycle limit: {} of {} input items accepted after {now} cycles", next, items.len()));
                 break;
+            }
+            if let Some(b) = &opts.budget {
+                let core_items: u64 = r.accepted.iter().map(|a| a.len() as u64).sum();
+                let over = if r.outputs.len() as u64 > b.outputs {
+                    Some(format!("{} host outputs, more than the {} the model's work allows", r.outputs.len(), b.outputs))
+                } else if core_items > b.core_items {
+                    Some(format!("{core_items} items accepted by the cores, more than the {} the model's work allows", b.core_items))
+                } else if now > b.cycles {
+                    Some(format!("{now} cycles, more than the {} the model's work needs", b.cycles))
+                } else {
+                    None
+                };
+                if let Some(what) = over {
+                    r.errors.push(format!("work bound: {what} (cycle {now}, {next} of {} input items accepted)", items.len()));
+                    break;
+                }
             }
             if now - last_progress > opts.watchdog {
                 r.errors.push(format!(

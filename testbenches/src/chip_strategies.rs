@@ -1,14 +1,25 @@
 //! proptest generators for whole-chip runs: random topologies on a chip
-//! preset (chains, fan-out 2, fan-in merges, concatenation via
-//! feature_shift, DVS into one or two cores, readout to the host, pooling
-//! 1/2/4 with sizes not divisible by it, monitors on and off), random host
-//! item streams and random host output backpressure.
+//! preset, random host item streams and random host output backpressure.
 //!
-//! Layers come from [`crate::strategies::layer`] (validated by the model);
-//! the topology then sets destinations so that every edge goes from a lower
-//! to a higher core id (no cycles), and resizes nothing: events that fall
-//! outside a destination's input shape are dropped and counted, which the
-//! checks cover too.
+//! Topologies are drawn over *logical* nodes (chain, fan-out 2, fan-in merge,
+//! concatenation via feature_shift, a random DAG with fan-in and fan-out, a
+//! self-loop, a two-core cycle), and the logical nodes are then placed on a
+//! random permutation of the chip's cores, so edges go from any core id to
+//! any other, as in real mappings (Sinabs' max-flow placement, our importer).
+//! Further knobs: DVS into one or two cores, readout to the host, pooling
+//! 1/2/4 with sizes it does not divide, monitors on and off, unused cores.
+//!
+//! Cycles (`allow_cycles`) settle by construction: a node on a cycle has
+//! F = 1 and a 1×1 kernel (one input causes at most one spike) and no leak,
+//! and the cycle's back edge lands, through `feature_shift`, on an input
+//! channel whose weights are all zero (an update with a zero weight changes
+//! nothing and never spikes). Every edge of the cycle still carries traffic
+//! through the router, and at most one event per input circulates, so the
+//! 4-deep queues cannot deadlock.
+//!
+//! Layers otherwise come from [`crate::strategies::layer`] (validated by the
+//! model) and nothing is resized: events that fall outside a destination's
+//! input shape are dropped and counted, which the checks cover too.
 
 use proptest::prelude::*;
 use spikehdl_model::presets::{CoreCapacity, HOST_LAYER};
@@ -16,7 +27,7 @@ use spikehdl_model::validate::{Destination, DvsLayer};
 use spikehdl_model::{HostInput, Layer, ValidConfig};
 
 use crate::chip_dut::ChipRunOpts;
-use crate::strategies::layer;
+use crate::strategies::{build_layer, layer, state, weight, Geometry};
 
 /// One whole-chip case.
 #[derive(Debug, Clone)]
@@ -32,7 +43,7 @@ fn pooling() -> impl Strategy<Value = u32> {
     prop_oneof![Just(1u32), Just(2u32), Just(4u32)]
 }
 
-/// Topology kinds.
+/// Topology kinds, over logical nodes 0, 1, 2 (placed on permuted cores).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Topo {
     /// DVS -> 0 -> 1 -> ... -> last -> host
@@ -41,10 +52,14 @@ pub enum Topo {
     FanOut,
     /// DVS -> {0, 1} -> 2 (residual sum: same channels)
     FanIn,
-    /// DVS -> {0, 1} -> 2 with core 1's features shifted past core 0's (concatenation)
+    /// DVS -> {0, 1} -> 2 with node 1's features shifted past node 0's (concatenation)
     Concat,
-    /// Host spikes only, random destinations (lower -> higher id or host)
-    Random,
+    /// Each node sends to up to two later nodes or the host; DVS into one or two nodes
+    Dag,
+    /// DVS -> 0 -> {0 (back edge onto a zero-weight channel), host}
+    SelfLoop,
+    /// DVS -> 0 -> 1 -> {0 (zero-weight channel), host}
+    TwoCycle,
 }
 
 fn dest(layer: u8, pooling: u32, shift: u32) -> Destination {
@@ -76,79 +91,143 @@ fn dvs_layer() -> impl Strategy<Value = DvsLayer> {
         })
 }
 
-/// A random topology on a chip with `caps` (at least 2 cores; uses up to 3).
+/// A layer that may sit on a cycle: C input channels of which the last
+/// `zero_channels` have all-zero weights, F = 1, 1×1 kernel, stride 1, no leak.
+fn loop_layer(cap: CoreCapacity, c: u32, zero_channels: u32) -> impl Strategy<Value = Layer> {
+    (1u32..=6, 1u32..=6, 1i64..=300)
+        .prop_flat_map(move |(w, h, th)| {
+            let tl = prop_oneof![Just(-32768i64), Just(th - 1), -32768i64..th];
+            let live = (c - zero_channels) as usize;
+            let init = proptest::collection::vec(state(th), (w * h) as usize);
+            (Just((w, h, th)), tl, proptest::collection::vec(weight(), live), state(th), init, any::<bool>())
+        })
+        .prop_map(move |((w, h, th), tl, mut weights, bias, init, rtz)| {
+            weights.resize(c as usize, 0);
+            let g = Geometry { k: 1, stride: (1, 1), pad: (0, 0), w_in: w, h_in: h, w_out: w, h_out: h, c, f: 1 };
+            build_layer(cap, &g, th, tl, &weights, &[bias], &init, rtz, false)
+        })
+}
+
+/// A random topology on a chip with `caps` (at least 2 cores; uses 2 or 3).
 pub fn chip_config(caps: Vec<CoreCapacity>) -> impl Strategy<Value = (ValidConfig, String)> {
     let n = caps.len();
-    let used = n.min(3);
     let cap = caps[0];
-    let topo = if used >= 3 {
-        prop_oneof![Just(Topo::Chain), Just(Topo::FanOut), Just(Topo::FanIn), Just(Topo::Concat), Just(Topo::Random)].boxed()
-    } else {
-        prop_oneof![Just(Topo::Chain), Just(Topo::Random)].boxed()
-    };
-    (
-        topo,
-        proptest::collection::vec(layer(cap, 10), used),
-        dvs_layer(),
-        proptest::collection::vec((pooling(), pooling(), 0u32..3, any::<bool>(), any::<bool>(), any::<bool>()), used),
-    )
-        .prop_map(move |(topo, mut layers, mut dvs, knobs, )| {
-            for (l, k) in layers.iter_mut().zip(&knobs) {
-                l.monitor_enable = k.3;
-                l.destinations = [off(), off()];
+    let max_used = n.min(3);
+    let used = if max_used >= 3 { prop_oneof![3 => Just(3usize), 1 => Just(2usize)].boxed() } else { Just(max_used).boxed() };
+    let topo = used.prop_flat_map(move |used| {
+        let t = if used >= 3 {
+            prop_oneof![
+                2 => Just(Topo::Chain), 1 => Just(Topo::FanOut), 1 => Just(Topo::FanIn), 1 => Just(Topo::Concat),
+                3 => Just(Topo::Dag), 1 => Just(Topo::SelfLoop), 1 => Just(Topo::TwoCycle)
+            ]
+            .boxed()
+        } else {
+            prop_oneof![2 => Just(Topo::Chain), 3 => Just(Topo::Dag), 1 => Just(Topo::SelfLoop), 1 => Just(Topo::TwoCycle)].boxed()
+        };
+        (Just(used), t)
+    });
+    let perm = Just((0..n).collect::<Vec<usize>>()).prop_shuffle();
+    (topo, perm).prop_flat_map(move |((used, topo), perm)| {
+        let layers = match topo {
+            Topo::SelfLoop => (loop_layer(cap, 2, 1), proptest::collection::vec(layer(cap, 10), used - 1))
+                .prop_map(|(l0, rest)| std::iter::once(l0).chain(rest).collect::<Vec<_>>())
+                .boxed(),
+            Topo::TwoCycle => (loop_layer(cap, 2, 1), loop_layer(cap, 1, 0), proptest::collection::vec(layer(cap, 10), used - 2))
+                .prop_map(|(l0, l1, rest)| [l0, l1].into_iter().chain(rest).collect::<Vec<_>>())
+                .boxed(),
+            _ => proptest::collection::vec(layer(cap, 10), used).boxed(),
+        };
+        (
+            Just((used, topo, perm)),
+            layers,
+            dvs_layer(),
+            proptest::collection::vec((pooling(), pooling(), 0u32..3, any::<bool>(), any::<bool>(), any::<bool>()), used),
+            proptest::collection::vec((0usize..=used, 0usize..=used), used),
+        )
+    })
+    .prop_map(move |((used, topo, perm), mut layers, mut dvs, knobs, dag)| {
+        for (l, k) in layers.iter_mut().zip(&knobs) {
+            l.monitor_enable = k.3;
+            l.destinations = [off(), off()];
+        }
+        // Logical node -> physical core id.
+        let at = |k: usize| perm[k] as u8;
+        let last = used - 1;
+        let mut cycles = false;
+        match topo {
+            Topo::Chain => {
+                dvs.destinations = [Some(at(0)), None];
+                for i in 0..last {
+                    layers[i].destinations[0] = dest(at(i + 1), knobs[i].0, knobs[i].2);
+                }
+                layers[last].destinations[0] = dest(HOST_LAYER, knobs[last].0, 0);
             }
-            let last = used - 1;
-            let mut desc = format!("{topo:?}");
-            match topo {
-                Topo::Chain => {
-                    dvs.destinations = [Some(0), None];
-                    for i in 0..last {
-                        layers[i].destinations[0] = dest(i as u8 + 1, knobs[i].0, knobs[i].2);
+            Topo::FanOut => {
+                dvs.destinations = [Some(at(0)), None];
+                layers[0].destinations = [dest(at(1), knobs[0].0, 0), dest(at(2), knobs[0].1, knobs[0].2)];
+                layers[1].destinations[0] = dest(HOST_LAYER, knobs[1].0, 0);
+                layers[2].destinations[1] = dest(HOST_LAYER, 1, knobs[2].2);
+            }
+            Topo::FanIn | Topo::Concat => {
+                dvs.destinations = [Some(at(0)), Some(at(1))];
+                let shift = if topo == Topo::Concat { layers[0].f } else { 0 };
+                layers[0].destinations[0] = dest(at(2), knobs[0].0, 0);
+                layers[1].destinations[1] = dest(at(2), knobs[0].0, shift.min(1023));
+                layers[2].destinations[0] = dest(HOST_LAYER, knobs[2].0, 0);
+            }
+            Topo::Dag => {
+                // Edges only to later logical nodes (acyclic), which the
+                // permutation turns into any physical order.
+                let first = dag[0].0 % used;
+                let second = (knobs[0].4 && used > 1).then(|| (first + 1 + dag[0].1 % (used - 1)) % used);
+                dvs.destinations = [Some(at(first)), second.map(at)];
+                for i in 0..used {
+                    for (d, pick) in [dag[i].0, dag[i].1].into_iter().enumerate() {
+                        // pick in 0..=used: 0 = off, 1 = host, else a later node (if any).
+                        let later = last - i;
+                        let target = match pick {
+                            0 => continue,
+                            1 => HOST_LAYER,
+                            p if later > 0 => at(i + 1 + (p - 2) % later),
+                            _ => HOST_LAYER,
+                        };
+                        layers[i].destinations[d] = dest(target, if d == 0 { knobs[i].0 } else { knobs[i].1 }, knobs[i].2);
                     }
-                    layers[last].destinations[0] = dest(HOST_LAYER, knobs[last].0, 0);
-                }
-                Topo::FanOut => {
-                    dvs.destinations = [Some(0), None];
-                    layers[0].destinations = [dest(1, knobs[0].0, 0), dest(2, knobs[0].1, knobs[0].2)];
-                    layers[1].destinations[0] = dest(HOST_LAYER, knobs[1].0, 0);
-                    layers[2].destinations[1] = dest(HOST_LAYER, 1, knobs[2].2);
-                }
-                Topo::FanIn | Topo::Concat => {
-                    dvs.destinations = [Some(0), Some(1)];
-                    let shift = if topo == Topo::Concat { layers[0].f } else { 0 };
-                    layers[0].destinations[0] = dest(2, knobs[0].0, 0);
-                    layers[1].destinations[1] = dest(2, knobs[0].0, shift.min(1023));
-                    layers[2].destinations[0] = dest(HOST_LAYER, knobs[2].0, 0);
-                }
-                Topo::Random => {
-                    dvs.destinations = [if knobs[0].4 { Some(0) } else { None }, if knobs[0].5 && used > 1 { Some(1) } else { None }];
-                    for i in 0..used {
-                        for d in 0..2 {
-                            let roll = (knobs[i].2 as usize + d + i) % 3;
-                            if roll == 0 || (d == 1 && !knobs[i].4) {
-                                continue;
-                            }
-                            let tgt = if i + 1 < used && roll == 1 { (i + 1 + d).min(last) as u8 } else { HOST_LAYER };
-                            if tgt as usize == i {
-                                continue;
-                            }
-                            layers[i].destinations[d] = dest(tgt, if d == 0 { knobs[i].0 } else { knobs[i].1 }, knobs[i].2);
-                        }
-                    }
                 }
             }
-            for (i, l) in layers.iter().enumerate() {
-                desc.push_str(&format!(
-                    "; core {i}: C{} {}x{} -> F{} {}x{} k{} mon {} dests {:?}",
-                    l.c, l.w_in, l.h_in, l.f, l.w_out, l.h_out, l.k, l.monitor_enable,
-                    l.destinations.iter().filter(|d| d.enable).map(|d| (d.layer, d.pooling, d.feature_shift)).collect::<Vec<_>>()
-                ));
+            Topo::SelfLoop => {
+                cycles = true;
+                dvs.destinations = [Some(at(0)), (used > 1).then(|| at(1))];
+                layers[0].destinations = [dest(at(0), knobs[0].0, 1), dest(HOST_LAYER, knobs[0].1, 0)];
+                for i in 1..used {
+                    layers[i].destinations[0] = dest(HOST_LAYER, knobs[i].0, 0);
+                }
             }
-            desc.push_str(&format!("; dvs {dvs:?}"));
-            let mut all: Vec<Option<Layer>> = layers.into_iter().map(Some).collect();
-            all.resize(n, None);
-            (ValidConfig { capacities: caps.clone(), layers: all, dvs: Some(dvs), allow_cycles: false }, desc)
-        })
+            Topo::TwoCycle => {
+                cycles = true;
+                dvs.destinations = [Some(at(0)), (used > 2).then(|| at(2))];
+                layers[0].destinations = [dest(at(1), knobs[0].0, 0), dest(HOST_LAYER, knobs[0].1, 0)];
+                layers[1].destinations = [dest(at(0), knobs[1].0, 1), dest(HOST_LAYER, knobs[1].1, 0)];
+                for i in 2..used {
+                    layers[i].destinations[0] = dest(HOST_LAYER, knobs[i].0, 0);
+                }
+            }
+        }
+        let mut desc = format!("{topo:?} on cores {:?}", &perm[..used]);
+        for (i, l) in layers.iter().enumerate() {
+            desc.push_str(&format!(
+                "; core {}: C{} {}x{} -> F{} {}x{} k{} mon {} dests {:?}",
+                perm[i], l.c, l.w_in, l.h_in, l.f, l.w_out, l.h_out, l.k, l.monitor_enable,
+                l.destinations.iter().filter(|d| d.enable).map(|d| (d.layer, d.pooling, d.feature_shift)).collect::<Vec<_>>()
+            ));
+        }
+        desc.push_str(&format!("; dvs {dvs:?}"));
+        let mut all: Vec<Option<Layer>> = vec![None; n];
+        for (i, l) in layers.into_iter().enumerate() {
+            all[perm[i]] = Some(l);
+        }
+        (ValidConfig { capacities: caps.clone(), layers: all, dvs: Some(dvs), allow_cycles: cycles }, desc)
+    })
 }
 
 /// Host items for `cfg`: DVS events biased into the crop window, spikes into
@@ -195,7 +274,7 @@ pub fn host_items(cfg: &ValidConfig, max_items: usize, readback: bool) -> impl S
 /// Host output backpressure and input gaps.
 pub fn run_opts() -> impl Strategy<Value = ChipRunOpts> {
     (prop_oneof![2 => Just(0u8), 1 => Just(90u8), 3 => 0u8..=80], prop_oneof![3 => Just(0u8), 1 => 0u8..=50], any::<u64>())
-        .prop_map(|(out_stall, in_stall, seed)| ChipRunOpts { out_stall, in_stall, seed, max_cycles: 20_000_000, watchdog: 200_000 })
+        .prop_map(|(out_stall, in_stall, seed)| ChipRunOpts { out_stall, in_stall, seed, max_cycles: 20_000_000, watchdog: 200_000, budget: None })
 }
 
 /// A complete case on a chip with capacities `caps`.

@@ -20,6 +20,15 @@ pub fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The one proptest configuration of the co-simulation suites: `cases(default)`
+/// cases, at most `shrink` shrink steps, and proptest's own persistence, which
+/// keeps failing seeds in `tests/<test>.proptest-regressions` beside the test
+/// file and replays them first on every run. Commit that file with the fix;
+/// `tests/docs.rs` checks that no suite opts out of this convention.
+pub fn config(default: u32, shrink: u32) -> ProptestConfig {
+    ProptestConfig { cases: cases(default), max_shrink_iters: shrink, ..ProptestConfig::default() }
+}
+
 /// Geometry of one layer, before weights.
 #[derive(Debug, Clone, Copy)]
 pub struct Geometry {

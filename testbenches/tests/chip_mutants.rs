@@ -6,7 +6,7 @@
 //! `cargo test --release -p spikehdl-testbenches --test chip_mutants -- --ignored --nocapture`
 
 use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use spikehdl_hdl::chip_regmap::chip;
 use spikehdl_model::presets::TINY;
 use spikehdl_testbenches::chip_check::run_and_check;
@@ -18,14 +18,16 @@ use spikehdl_testbenches::strategies::cases;
 fn chip_cases_until_first_mismatch() {
     let strategy = chip_case(TINY.to_vec(), 120);
     let n = cases(500);
-    let mut runner = TestRunner::new(Config { cases: n, ..Config::default() });
+    // Deterministic, so that the counts in the docs are reproducible.
+    let mut runner = TestRunner::new_with_rng(Config { cases: n, ..Config::default() }, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let t0 = std::time::Instant::now();
     for i in 1..=n {
         let case = strategy.new_tree(&mut runner).expect("generate").current();
         if let Err(t) = run_and_check(chip("tiny").expect("tiny"), &case.cfg, &case.items, case.opts, &case.topology) {
             let first = t.lines().next().unwrap_or("");
-            println!("MUTANT-RESULT caught after {i} cases: {first}");
+            println!("MUTANT-RESULT caught after {i} cases ({:.1} s): {first}", t0.elapsed().as_secs_f64());
             return;
         }
     }
-    println!("MUTANT-RESULT not caught in {n} cases");
+    println!("MUTANT-RESULT not caught in {n} cases ({:.1} s)", t0.elapsed().as_secs_f64());
 }

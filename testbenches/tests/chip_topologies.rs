@@ -13,10 +13,10 @@ use spikehdl_hdl::chip_regmap::chip;
 use spikehdl_model::presets::TINY;
 use spikehdl_testbenches::chip_check::run_and_check;
 use spikehdl_testbenches::chip_strategies::chip_case;
-use spikehdl_testbenches::strategies::cases;
+use spikehdl_testbenches::strategies::config;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(256), max_shrink_iters: 2000, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/chip_topologies.txt"))), ..ProptestConfig::default() })]
+    #![proptest_config(config(256, 2000))]
 
     #[test]
     fn tiny_chip_matches_model(case in chip_case(TINY.to_vec(), 120)) {

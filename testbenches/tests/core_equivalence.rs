@@ -9,10 +9,10 @@
 use proptest::prelude::*;
 use spikehdl_hdl::presets::preset;
 use spikehdl_testbenches::scoreboard::check_core_case;
-use spikehdl_testbenches::strategies::{cases, core_case};
+use spikehdl_testbenches::strategies::{config, core_case};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(1000), max_shrink_iters: 4000, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/core_equivalence.txt"))), ..ProptestConfig::default() })]
+    #![proptest_config(config(1000, 4000))]
 
     #[test]
     fn tiny_core_matches_model(case in core_case(preset("tiny").expect("tiny preset").capacity, 12, 48)) {

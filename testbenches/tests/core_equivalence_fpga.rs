@@ -11,10 +11,10 @@ use spikehdl_hdl::presets::preset;
 use spikehdl_model::{CoreItem, CoreModel};
 use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
 use spikehdl_testbenches::scoreboard::check_core_case;
-use spikehdl_testbenches::strategies::{build_layer, cases, core_case, Geometry};
+use spikehdl_testbenches::strategies::{build_layer, config, core_case, Geometry};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(200), max_shrink_iters: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(200, 4000))]
 
     #[test]
     fn fpga_up5k_single_port_core_matches_model(case in core_case(preset("fpga_up5k").expect("fpga_up5k preset").capacity, 12, 48)) {

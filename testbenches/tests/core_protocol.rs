@@ -8,10 +8,10 @@ use proptest::prelude::*;
 use spikehdl_hdl::presets::preset;
 use spikehdl_model::{CoreItem, CoreModel};
 use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
-use spikehdl_testbenches::strategies::{cases, core_case};
+use spikehdl_testbenches::strategies::{config, core_case};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/core_protocol.txt"))), ..ProptestConfig::default() })]
+    #![proptest_config(config(300, 4000))]
 
     #[test]
     fn every_item_accepted_once_in_order_and_outputs_hold(case in core_case(preset("tiny").unwrap().capacity, 8, 32)) {
