@@ -1,6 +1,6 @@
 //! Golden transaction-level model of a DynapCNN-style spiking CNN chip.
 //!
-//! The behaviour is `shared/spec/semantics.md`; every **[decision]** of that
+//! The behaviour is `docs/semantics.md` in the repository; every **[decision]** of that
 //! spec lives in exactly one place here:
 //!
 //! | decision | where |
