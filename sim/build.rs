@@ -100,11 +100,17 @@ struct Handle {{
 }}
 
 extern "C" {{
-void* {module}_new(const char* vcd_path) {{
+// rand_reset: 0 every register and memory powers up at zero, 2 at random
+// values drawn from `seed` (the model is built with --x-initial unique).
+void* {module}_new(const char* vcd_path, uint32_t rand_reset, uint32_t seed) {{
     Handle* h = new Handle();
     h->ctx = new VerilatedContext();
     h->ctx->debug(0);
-    h->ctx->randReset(0);
+    h->ctx->randReset(rand_reset);
+    h->ctx->randSeed(seed);
+    // Power-up values are drawn through the calling thread's context: make it
+    // this model's (another model's context may be gone by now).
+    Verilated::threadContextp(h->ctx);
     if (vcd_path) h->ctx->traceEverOn(true);
     h->top = new {cls}(h->ctx, "{module}");
     h->vcd = nullptr;
@@ -130,6 +136,7 @@ void {module}_free(void* p) {{
 
 void {module}_eval(void* p) {{
     Handle* h = static_cast<Handle*>(p);
+    Verilated::threadContextp(h->ctx);
     h->top->eval();
     h->low_pending = false;
     if (h->vcd) {{ h->vcd->dump(h->time); h->time += 5; }}
@@ -169,6 +176,7 @@ uint64_t {module}_get(void* p, uint32_t port) {{
 // design is sensitive to it), which saves one eval per cycle.
 void {module}_tick(void* p, uint64_t n) {{
     Handle* h = static_cast<Handle*>(p);
+    Verilated::threadContextp(h->ctx);
     for (uint64_t i = 0; i < n; i++) {{"#
     );
     if clock.is_some() {
@@ -256,10 +264,12 @@ fn main() {
         cmd.arg("--cc")
             .arg("--trace")
             .arg("-O3")
+            // Power-up values are chosen at run time (all zero, or random
+            // from a seed), so a register that lacks reset logic shows.
             .arg("--x-assign")
-            .arg("0")
+            .arg("unique")
             .arg("--x-initial")
-            .arg("0")
+            .arg("unique")
             .arg("--top-module")
             .arg(&module)
             .arg("--prefix")
@@ -309,7 +319,7 @@ fn write_bindings(rs: &mut String, registry: &mut String, module: &str, ports: &
     let _ = writeln!(
         rs,
         r#"extern "C" {{
-    fn {module}_new(vcd: *const std::os::raw::c_char) -> *mut std::ffi::c_void;
+    fn {module}_new(vcd: *const std::os::raw::c_char, rand_reset: u32, seed: u32) -> *mut std::ffi::c_void;
     fn {module}_free(h: *mut std::ffi::c_void);
     fn {module}_eval(h: *mut std::ffi::c_void);
     fn {module}_set(h: *mut std::ffi::c_void, port: u32, v: u64);

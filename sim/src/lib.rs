@@ -27,7 +27,7 @@ pub struct PortInfo {
 pub struct ModelInfo {
     pub name: &'static str,
     pub ports: &'static [PortInfo],
-    new: unsafe extern "C" fn(*const c_char) -> *mut c_void,
+    new: unsafe extern "C" fn(*const c_char, u32, u32) -> *mut c_void,
     free: unsafe extern "C" fn(*mut c_void),
     eval: unsafe extern "C" fn(*mut c_void),
     set: unsafe extern "C" fn(*mut c_void, u32, u64),
@@ -69,6 +69,23 @@ pub fn models() -> Vec<&'static str> {
     MODELS.iter().map(|m| m.name).collect()
 }
 
+/// What registers and memories hold before the first edge. Real silicon and
+/// FPGAs without initialisation start anywhere: [`PowerUp::Random`] shows a
+/// register that lacks reset logic, which an all-zero start hides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerUp {
+    Zero,
+    /// Random values, reproducible from the seed (a `u32`, as Verilator takes it).
+    Random(u32),
+}
+
+impl PowerUp {
+    /// Random power-up values from any 64-bit seed (folded to Verilator's 32 bits).
+    pub fn random(seed: u64) -> Self {
+        PowerUp::Random((seed ^ (seed >> 32)) as u32)
+    }
+}
+
 /// One running instance of a verilated module.
 pub struct Model {
     info: &'static ModelInfo,
@@ -84,8 +101,14 @@ pub struct Model {
 unsafe impl Send for Model {}
 
 impl Model {
-    /// Instantiates module `name`; with `vcd`, every clock edge is dumped to that file.
+    /// Instantiates module `name` with every register and memory at zero;
+    /// with `vcd`, every clock edge is dumped to that file.
     pub fn new(name: &str, vcd: Option<&Path>) -> Result<Self, SimError> {
+        Self::with_power_up(name, vcd, PowerUp::Zero)
+    }
+
+    /// Instantiates module `name` with the given power-up values.
+    pub fn with_power_up(name: &str, vcd: Option<&Path>, power_up: PowerUp) -> Result<Self, SimError> {
         let info = MODELS
             .iter()
             .find(|m| m.name == name)
@@ -94,7 +117,12 @@ impl Model {
             .map(|p| CString::new(p.to_string_lossy().as_bytes()).map_err(|_| SimError::BadPath(p.display().to_string())))
             .transpose()?;
         // SAFETY: the shim copies nothing past the call except through the opened file.
-        let handle = unsafe { (info.new)(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())) };
+        let (rand_reset, seed) = match power_up {
+            PowerUp::Zero => (0, 1),
+            // Verilator takes seed 0 as "pick one from the clock": never pass it.
+            PowerUp::Random(seed) => (2, seed.max(1)),
+        };
+        let handle = unsafe { (info.new)(path.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), rand_reset, seed) };
         Ok(Self { info, handle, cycles: 0, _not_sync: PhantomData })
     }
 

@@ -27,6 +27,7 @@ use spikehdl_hdl::presets::{preset, preset_for_capacity, CorePreset, PRESETS};
 use spikehdl_hdl::chip_regmap::{chip, chip_for_config, ChipPreset, CHIP_PRESETS};
 use spikehdl_model::{ChipModel, CoreItem, HostInput, Timed};
 use spikehdl_testbenches::chip_check::check_chip_run;
+use spikehdl_sim::PowerUp;
 use spikehdl_testbenches::chip_dut::{Budget, ChipDut, ChipRunOpts};
 use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
 use spikehdl_testbenches::scoreboard::{check_on, CoreCase};
@@ -57,6 +58,21 @@ pub struct Args {
     /// Percent of cycles the output is not ready (random, seeded).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=95))]
     stall_out: u8,
+    /// Power-up values of every register and memory before reset: `zero`, or
+    /// a seed for random values (a design that needs a register's power-up
+    /// value to be right fails with some seed).
+    #[arg(long, default_value = "1", value_parser = parse_power_up)]
+    power_up: PowerUp,
+}
+
+fn parse_power_up(s: &str) -> Result<PowerUp, String> {
+    if s == "zero" {
+        return Ok(PowerUp::Zero);
+    }
+    match s.parse::<u32>() {
+        Ok(seed) if seed > 0 => Ok(PowerUp::Random(seed)),
+        _ => Err(format!("expected `zero` or a seed 1..={}, got {s:?}", u32::MAX)),
+    }
 }
 
 pub fn run(a: Args) -> Result<u8> {
@@ -117,7 +133,7 @@ pub fn run(a: Args) -> Result<u8> {
         pb.set_message(format!("core {core}: {} items on layer_core_{} …", stream.len(), p.name));
         pb.enable_steady_tick(std::time::Duration::from_millis(200));
         let start = std::time::Instant::now();
-        let mut dut = CoreDut::new(p, vcd.take().as_deref()).context("instantiating the verilated core")?;
+        let mut dut = CoreDut::with_power_up(p, vcd.take().as_deref(), a.power_up).context("instantiating the verilated core")?;
         let case = CoreCase { layer: layer.clone(), items: stream, stalls: Stalls { input: a.stall_in, output: a.stall_out, seed: 0x5eed + core as u64 } };
         let res = check_on(&mut dut, &case);
         pb.finish_and_clear();
@@ -148,7 +164,7 @@ pub fn run(a: Args) -> Result<u8> {
 fn run_chip(a: &Args, cfg: &spikehdl_model::ValidConfig, items: &[Timed<HostInput>], c: &'static ChipPreset) -> Result<u8> {
     let host: Vec<HostInput> = items.iter().map(|t| t.item).collect();
     let t0 = std::time::Instant::now();
-    let mut dut = ChipDut::new(c, a.vcd.as_deref()).with_context(|| format!("instantiating the verilated chip {}", c.module))?;
+    let mut dut = ChipDut::with_power_up(c, a.vcd.as_deref(), a.power_up).with_context(|| format!("instantiating the verilated chip {}", c.module))?;
     let writes = dut.configure(cfg).map_err(|e| anyhow!("configuring chip {}: {e}", c.module))?;
     let setup = t0.elapsed().as_secs_f64();
     let pb = ProgressBar::new(host.len() as u64);

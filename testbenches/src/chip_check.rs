@@ -120,65 +120,123 @@ fn describe(i: Option<usize>, items: &[HostInput]) -> String {
     }
 }
 
-/// Checks a run of `items` on the RTL against the model (see module docs).
-#[allow(clippy::needless_range_loop)] // cores, counters and streams are indexed in parallel
-pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> Result<ChipCheckStats, ChipMismatch> {
-    let n = cfg.n_cores();
-    let fail = |check: &str, input_index: Option<usize>, body: String| -> ChipMismatch {
-        let mut report = format!("RTL/model mismatch ({check}): {body}\n  caused by {}\n", describe(input_index, items));
-        let _ = writeln!(report, "  run: {} of {} input items accepted, {} host outputs, {} cycles", run.inputs_accepted, items.len(), run.outputs.len(), run.cycles);
-        ChipMismatch { check: check.into(), input_index, report }
-    };
-    if let Some(e) = run.errors.first() {
-        return Err(fail("protocol", Some(run.inputs_accepted), format!("{e} ({} problems)", run.errors.len())));
+/// What a run is checked with: the configuration, the host items and the run.
+struct Ctx<'a> {
+    cfg: &'a ValidConfig,
+    items: &'a [HostInput],
+    run: &'a ChipRun,
+}
+
+impl Ctx<'_> {
+    fn n(&self) -> usize {
+        self.cfg.n_cores()
     }
 
-    // Expected per (layer, kind) host outputs and per destination streams.
-    let mut host_exp: BTreeMap<(u8, Kind), Vec<HostOutput>> = BTreeMap::new();
-    let mut to_core: Vec<BTreeMap<Src, Vec<CoreItem>>> = vec![BTreeMap::new(); n];
-    let mut drops_exp = vec![0u64; n + 1];
-    let inside = |j: usize, c: u16, x: u16, y: u16| -> bool {
-        cfg.layers.get(j).and_then(|l| l.as_ref()).is_some_and(|t| u32::from(c) < t.c && u32::from(x) < t.w_in && u32::from(y) < t.h_in)
-    };
-    // Host items, leak ticks, DVS events.
-    for it in items {
+    /// A mismatch report naming the check, the input item it is attributed to and the run.
+    fn fail(&self, check: &str, input_index: Option<usize>, body: String) -> ChipMismatch {
+        let mut report = format!("RTL/model mismatch ({check}): {body}\n  caused by {}\n", describe(input_index, self.items));
+        let _ = writeln!(
+            report,
+            "  run: {} of {} input items accepted, {} host outputs, {} cycles",
+            self.run.inputs_accepted,
+            self.items.len(),
+            self.run.outputs.len(),
+            self.run.cycles
+        );
+        ChipMismatch { check: check.into(), input_index, report }
+    }
+
+    /// Is (c, x, y) inside the input shape of core `j`?
+    fn inside(&self, j: usize, c: u16, x: u16, y: u16) -> bool {
+        self.cfg.layers.get(j).and_then(|l| l.as_ref()).is_some_and(|t| u32::from(c) < t.c && u32::from(x) < t.w_in && u32::from(y) < t.h_in)
+    }
+}
+
+/// What the router must do, derived from the host items and from each core
+/// model's outputs: host outputs per (source layer, kind), the stream each
+/// core must receive per source, and the drop counters.
+struct Expected {
+    host: BTreeMap<(u8, Kind), Vec<HostOutput>>,
+    to_core: Vec<BTreeMap<Src, Vec<CoreItem>>>,
+    drops: Vec<u64>,
+}
+
+/// Checks a run of `items` on the RTL against the model (see module docs):
+/// the named checks below, in order; the first failure is returned.
+pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> Result<ChipCheckStats, ChipMismatch> {
+    let cx = Ctx { cfg, items, run };
+    check_protocol(&cx)?;
+    let mut exp = expected_from_host_items(&cx);
+    let mut stats = check_core_scoreboards(&cx, &mut exp)?;
+    check_host_outputs(&cx, &exp)?;
+    check_delivery(&cx, &exp)?;
+    check_drop_counters(&cx, &exp)?;
+    if single_source(cfg, items) {
+        stats.end_to_end = true;
+        check_end_to_end(&cx)?;
+    }
+    Ok(stats)
+}
+
+/// Stream contract, decodable outputs, watchdog and work bounds (recorded by the driver).
+fn check_protocol(cx: &Ctx) -> Result<(), ChipMismatch> {
+    match cx.run.errors.first() {
+        Some(e) => Err(cx.fail("protocol", Some(cx.run.inputs_accepted), format!("{e} ({} problems)", cx.run.errors.len()))),
+        None => Ok(()),
+    }
+}
+
+/// Expectations from the host items alone: DVS events (spec §7), host
+/// spikes, writes and reads, broadcast leak ticks.
+fn expected_from_host_items(cx: &Ctx) -> Expected {
+    let n = cx.n();
+    let mut exp = Expected { host: BTreeMap::new(), to_core: vec![BTreeMap::new(); n], drops: vec![0u64; n + 1] };
+    for it in cx.items {
         match *it {
             HostInput::Dvs { x, y, p } => {
-                let Some(d) = &cfg.dvs else { continue };
+                let Some(d) = &cx.cfg.dvs else { continue };
                 let Some((c, x, y)) = dvs::transform(d, x.into(), y.into(), p) else { continue };
                 if d.monitor_enable {
-                    host_exp.entry((DVS_LAYER, Kind::Monitor)).or_default().push(HostOutput::Monitor { layer: DVS_LAYER, f: c, x, y });
+                    exp.host.entry((DVS_LAYER, Kind::Monitor)).or_default().push(HostOutput::Monitor { layer: DVS_LAYER, f: c, x, y });
                 }
                 for j in d.destinations.iter().flatten() {
                     let j = *j as usize;
-                    if inside(j, c, x, y) {
-                        to_core[j].entry(Src::Dvs).or_default().push(CoreItem::Spike { c, x, y });
+                    if cx.inside(j, c, x, y) {
+                        exp.to_core[j].entry(Src::Dvs).or_default().push(CoreItem::Spike { c, x, y });
                     } else {
-                        drops_exp[n] += 1;
+                        exp.drops[n] += 1;
                     }
                 }
             }
-            HostInput::Spike { layer, c, x, y } => to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::Spike { c, x, y }),
+            HostInput::Spike { layer, c, x, y } => exp.to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::Spike { c, x, y }),
             HostInput::LeakTick => {
                 for j in 0..n {
-                    if cfg.layers[j].is_some() {
-                        to_core[j].entry(Src::Leak).or_default().push(CoreItem::LeakTick);
+                    if cx.cfg.layers[j].is_some() {
+                        exp.to_core[j].entry(Src::Leak).or_default().push(CoreItem::LeakTick);
                     }
                 }
             }
             HostInput::WriteNeuron { layer, f, x, y, value } => {
-                to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::WriteNeuron { f, x, y, value })
+                exp.to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::WriteNeuron { f, x, y, value })
             }
-            HostInput::ReadNeuron { layer, f, x, y } => to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::ReadNeuron { f, x, y }),
+            HostInput::ReadNeuron { layer, f, x, y } => exp.to_core[layer as usize].entry(Src::Host).or_default().push(CoreItem::ReadNeuron { f, x, y }),
         }
     }
-    // Per-core scoreboards.
+    exp
+}
+
+/// Per-core scoreboards: each core model gets exactly the items its RTL core
+/// accepted; error counters must agree. Its outputs extend the expectations
+/// (monitor copies, host readout, routed copies, drops).
+#[allow(clippy::needless_range_loop)] // cores, counters and streams are indexed in parallel
+fn check_core_scoreboards(cx: &Ctx, exp: &mut Expected) -> Result<ChipCheckStats, ChipMismatch> {
+    let run = cx.run;
     let mut stats = ChipCheckStats { cycles: run.cycles, inputs: run.inputs_accepted, outputs: run.outputs.len(), ..Default::default() };
-    for i in 0..n {
+    for i in 0..cx.n() {
         let accepted = &run.accepted[i];
         // (an RTL chip larger than the configuration: cores >= n are unconfigured)
         stats.core_items.push(accepted.len());
-        let Some(layer) = cfg.layers[i].as_ref() else {
+        let Some(layer) = cx.cfg.layers[i].as_ref() else {
             // Unconfigured core: only broadcast leak ticks (ignored) or items the model counts as errors.
             continue;
         };
@@ -189,40 +247,42 @@ pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> 
         }
         stats.synaptic_updates += m.counters().synaptic_updates;
         if run.err[i] != m.counters().errors {
-            return Err(fail("core error counter", None, format!("core {i}: model {} errors, RTL {}", m.counters().errors, run.err[i])));
+            return Err(cx.fail("core error counter", None, format!("core {i}: model {} errors, RTL {}", m.counters().errors, run.err[i])));
         }
         let li = i as u8;
         for o in &outs {
             match *o {
                 CoreOutput::NeuronValue { f, x, y, value } => {
-                    host_exp.entry((li, Kind::Value)).or_default().push(HostOutput::NeuronValue { layer: li, f, x, y, value })
+                    exp.host.entry((li, Kind::Value)).or_default().push(HostOutput::NeuronValue { layer: li, f, x, y, value })
                 }
                 CoreOutput::Spike { f, x, y } => {
                     if layer.monitor_enable {
-                        host_exp.entry((li, Kind::Monitor)).or_default().push(HostOutput::Monitor { layer: li, f, x, y });
+                        exp.host.entry((li, Kind::Monitor)).or_default().push(HostOutput::Monitor { layer: li, f, x, y });
                     }
                     for d in layer.destinations.iter().filter(|d| d.enable) {
                         let (c, px, py) = route(d, f, x, y);
                         if d.layer == HOST_LAYER {
-                            host_exp.entry((li, Kind::Spike)).or_default().push(HostOutput::Spike { layer: li, f: c, x: px, y: py });
-                        } else if inside(d.layer.into(), c, px, py) {
-                            to_core[d.layer as usize].entry(Src::Core(i)).or_default().push(CoreItem::Spike { c, x: px, y: py });
+                            exp.host.entry((li, Kind::Spike)).or_default().push(HostOutput::Spike { layer: li, f: c, x: px, y: py });
+                        } else if cx.inside(d.layer.into(), c, px, py) {
+                            exp.to_core[d.layer as usize].entry(Src::Core(i)).or_default().push(CoreItem::Spike { c, x: px, y: py });
                         } else {
-                            drops_exp[i] += 1;
+                            exp.drops[i] += 1;
                         }
                     }
                 }
             }
         }
     }
-    // Router: host outputs per (layer, kind).
-    let mut host_got: BTreeMap<(u8, Kind), Vec<(HostOutput, usize)>> = BTreeMap::new();
-    for s in &run.outputs {
-        host_got.entry((s.out.layer(), kind_of(&s.out))).or_default().push((s.out, s.inputs_before.saturating_sub(1)));
-    }
-    let keys: std::collections::BTreeSet<(u8, Kind)> = host_exp.keys().chain(host_got.keys()).copied().collect();
+    Ok(stats)
+}
+
+/// Router, host side: per (source layer, kind), the host outputs equal the
+/// expected sequence exactly (spec §5 order and transform).
+fn check_host_outputs(cx: &Ctx, exp: &Expected) -> Result<(), ChipMismatch> {
+    let host_got = host_outputs_by_key(cx.run);
+    let keys: std::collections::BTreeSet<(u8, Kind)> = exp.host.keys().chain(host_got.keys()).copied().collect();
     for k in keys {
-        let e = host_exp.get(&k).map(|v| &v[..]).unwrap_or(&[]);
+        let e = exp.host.get(&k).map(|v| &v[..]).unwrap_or(&[]);
         let g = host_got.get(&k).map(|v| &v[..]).unwrap_or(&[]);
         if let Some(ix) = first_diff(e.len(), g.len(), |a| e[a] == g[a].0) {
             let mut body = format!("host outputs of layer {} kind {:?} differ at index {ix} (expected {}, got {})\n", k.0, k.1, e.len(), g.len());
@@ -231,17 +291,23 @@ pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> 
             }
             let _ = writeln!(body, "    [{ix}] expected: {}", e.get(ix).map_or("nothing".into(), |x| format!("{x:?}")));
             let _ = write!(body, "    [{ix}] got:      {}", g.get(ix).map_or("nothing".into(), |x| format!("{:?}", x.0)));
-            return Err(fail("router: host output", g.get(ix).map(|x| x.1), body));
+            return Err(cx.fail("router: host output", g.get(ix).map(|x| x.1), body));
         }
     }
-    // Router: delivery to cores.
-    for j in 0..n {
-        if cfg.layers[j].is_none() {
+    Ok(())
+}
+
+/// Router, core side: every routed copy reaches its destination once (the
+/// accepted stream is exactly the union of its sources' streams), and each
+/// source's stream arrives in order (a subsequence of the accepted stream).
+fn check_delivery(cx: &Ctx, exp: &Expected) -> Result<(), ChipMismatch> {
+    for j in 0..cx.n() {
+        if cx.cfg.layers[j].is_none() {
             continue;
         }
-        let got = &run.accepted[j];
+        let got = &cx.run.accepted[j];
         let mut want: HashMap<CoreItem, i64> = HashMap::new();
-        for v in to_core[j].values() {
+        for v in exp.to_core[j].values() {
             for it in v {
                 *want.entry(*it).or_default() += 1;
             }
@@ -264,55 +330,83 @@ pub fn check_chip_run(cfg: &ValidConfig, items: &[HostInput], run: &ChipRun) -> 
                 }
             }
             diffs.sort();
-            let body = format!("core {j} input: events lost or duplicated ({} expected, {} accepted): {}", want.values().sum::<i64>(), got.len(), diffs.iter().take(6).cloned().collect::<Vec<_>>().join("; "));
-            return Err(fail("router: delivery", None, body));
+            let body = format!(
+                "core {j} input: events lost or duplicated ({} expected, {} accepted): {}",
+                want.values().sum::<i64>(),
+                got.len(),
+                diffs.iter().take(6).cloned().collect::<Vec<_>>().join("; ")
+            );
+            return Err(cx.fail("router: delivery", None, body));
         }
-        for (src, seq) in &to_core[j] {
+        for (src, seq) in &exp.to_core[j] {
             if let Some(k) = not_subsequence(seq, got) {
-                return Err(fail("router: per-source order", None, format!("core {j}: the stream from {src:?} is not in order in what core {j} accepted: item [{k}] {:?} out of order", seq[k])));
+                return Err(cx.fail(
+                    "router: per-source order",
+                    None,
+                    format!("core {j}: the stream from {src:?} is not in order in what core {j} accepted: item [{k}] {:?} out of order", seq[k]),
+                ));
             }
         }
     }
+    Ok(())
+}
+
+/// The RTL's host outputs per (source layer, kind), each with the index of
+/// the last input item accepted before it (the item it is attributed to).
+fn host_outputs_by_key(run: &ChipRun) -> BTreeMap<(u8, Kind), Vec<(HostOutput, usize)>> {
+    let mut got: BTreeMap<(u8, Kind), Vec<(HostOutput, usize)>> = BTreeMap::new();
+    for s in &run.outputs {
+        got.entry((s.out.layer(), kind_of(&s.out))).or_default().push((s.out, s.inputs_before.saturating_sub(1)));
+    }
+    got
+}
+
+/// Router drop counters (events outside a destination's input shape) per source.
+fn check_drop_counters(cx: &Ctx, exp: &Expected) -> Result<(), ChipMismatch> {
+    let n = cx.n();
     // The RTL chip may have more cores than the configuration: its DVS counter is the last one.
-    let mut drops_got: Vec<u64> = run.drops.iter().take(n).copied().collect();
+    let mut drops_got: Vec<u64> = cx.run.drops.iter().take(n).copied().collect();
     drops_got.resize(n, 0);
-    drops_got.push(run.drops.last().copied().unwrap_or(0));
-    for (s, (&e, &g)) in drops_exp.iter().zip(&drops_got).enumerate() {
+    drops_got.push(cx.run.drops.last().copied().unwrap_or(0));
+    for (s, (&e, &g)) in exp.drops.iter().zip(&drops_got).enumerate() {
         if e != g {
             let name = if s == n { "DVS layer".to_string() } else { format!("core {s}") };
-            return Err(fail("router: drop counter", None, format!("drops of {name}: expected {e}, RTL {g}")));
+            return Err(cx.fail("router: drop counter", None, format!("drops of {name}: expected {e}, RTL {g}")));
         }
     }
-    // End to end against the chip model.
-    if single_source(cfg, items) {
-        stats.end_to_end = true;
-        let mut model = ChipModel::new(cfg);
-        let mut exp: BTreeMap<(u8, Kind), Vec<(HostOutput, usize)>> = BTreeMap::new();
-        let mut buf = Vec::new();
-        for (i, it) in items.iter().enumerate() {
-            buf.clear();
-            model.accept(it, &mut buf).map_err(|e| fail("model", Some(i), e.to_string()))?;
-            for o in &buf {
-                exp.entry((o.layer(), kind_of(o))).or_default().push((*o, i));
-            }
-        }
-        let keys: std::collections::BTreeSet<(u8, Kind)> = exp.keys().chain(host_got.keys()).copied().collect();
-        for k in keys {
-            let e = exp.get(&k).map(|v| &v[..]).unwrap_or(&[]);
-            let g = host_got.get(&k).map(|v| &v[..]).unwrap_or(&[]);
-            if let Some(ix) = first_diff(e.len(), g.len(), |a| e[a].0 == g[a].0) {
-                let body = format!(
-                    "end to end: layer {} kind {:?} index {ix}: model {}, RTL {}",
-                    k.0,
-                    k.1,
-                    e.get(ix).map_or("nothing".into(), |x| format!("{:?}", x.0)),
-                    g.get(ix).map_or("nothing".into(), |x| format!("{:?}", x.0))
-                );
-                return Err(fail("end to end", e.get(ix).map(|x| x.1).or(g.get(ix).map(|x| x.1)), body));
-            }
+    Ok(())
+}
+
+/// End to end, when every core has one source: the host outputs of each
+/// source layer and kind equal the golden chip model's.
+fn check_end_to_end(cx: &Ctx) -> Result<(), ChipMismatch> {
+    let mut model = ChipModel::new(cx.cfg);
+    let mut exp: BTreeMap<(u8, Kind), Vec<(HostOutput, usize)>> = BTreeMap::new();
+    let mut buf = Vec::new();
+    for (i, it) in cx.items.iter().enumerate() {
+        buf.clear();
+        model.accept(it, &mut buf).map_err(|e| cx.fail("model", Some(i), e.to_string()))?;
+        for o in &buf {
+            exp.entry((o.layer(), kind_of(o))).or_default().push((*o, i));
         }
     }
-    Ok(stats)
+    let host_got = host_outputs_by_key(cx.run);
+    let keys: std::collections::BTreeSet<(u8, Kind)> = exp.keys().chain(host_got.keys()).copied().collect();
+    for k in keys {
+        let e = exp.get(&k).map(|v| &v[..]).unwrap_or(&[]);
+        let g = host_got.get(&k).map(|v| &v[..]).unwrap_or(&[]);
+        if let Some(ix) = first_diff(e.len(), g.len(), |a| e[a].0 == g[a].0) {
+            let body = format!(
+                "end to end: layer {} kind {:?} index {ix}: model {}, RTL {}",
+                k.0,
+                k.1,
+                e.get(ix).map_or("nothing".into(), |x| format!("{:?}", x.0)),
+                g.get(ix).map_or("nothing".into(), |x| format!("{:?}", x.0))
+            );
+            return Err(cx.fail("end to end", e.get(ix).map(|x| x.1).or(g.get(ix).map(|x| x.1)), body));
+        }
+    }
+    Ok(())
 }
 
 fn first_diff(le: usize, lg: usize, eq: impl Fn(usize) -> bool) -> Option<usize> {
@@ -339,7 +433,8 @@ pub fn run_and_check(
     opts: crate::chip_dut::ChipRunOpts,
     what: &str,
 ) -> Result<ChipCheckStats, String> {
-    let mut dut = crate::chip_dut::ChipDut::new(chip, None).map_err(|e| e.to_string())?;
+    // Power-up values from the run's seed (printed with the run options).
+    let mut dut = crate::chip_dut::ChipDut::with_power_up(chip, None, spikehdl_sim::PowerUp::random(opts.seed)).map_err(|e| e.to_string())?;
     dut.configure(cfg)?;
     let opts = crate::chip_dut::ChipRunOpts { budget: opts.budget.or_else(|| crate::chip_dut::Budget::from_model(cfg, items, &opts)), ..opts };
     let run = dut.run(items, opts, &mut |_| {});

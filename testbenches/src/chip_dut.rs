@@ -14,7 +14,7 @@
 use spikehdl_hdl::chip_regmap::{chip_config_writes, decode_core_word, decode_host_output, encode_host_item, ChipPreset};
 use spikehdl_model::events::{HostInput, HostOutput};
 use spikehdl_model::{CoreItem, ValidConfig};
-use spikehdl_sim::{Model, Port, SimError};
+use spikehdl_sim::{Model, Port, PowerUp, SimError};
 
 use crate::Rng;
 
@@ -149,9 +149,15 @@ pub struct ChipDut {
 }
 
 impl ChipDut {
-    /// Instantiates `chip` (optionally tracing a VCD) and resets it.
+    /// Instantiates `chip` with every register at zero (optionally tracing a
+    /// VCD) and resets it.
     pub fn new(chip: &'static ChipPreset, vcd: Option<&std::path::Path>) -> Result<Self, SimError> {
-        let m = Model::new(chip.module, vcd)?;
+        Self::with_power_up(chip, vcd, PowerUp::Zero)
+    }
+
+    /// As [`ChipDut::new`], with the given power-up values (reset follows).
+    pub fn with_power_up(chip: &'static ChipPreset, vcd: Option<&std::path::Path>, power_up: PowerUp) -> Result<Self, SimError> {
+        let m = Model::with_power_up(chip.module, vcd, power_up)?;
         let n = chip.n_cores();
         let each = |fmt: &dyn Fn(usize) -> String, k: usize| -> Result<Vec<Port>, SimError> { (0..k).map(|i| m.port(&fmt(i))).collect() };
         let p = Ports {

@@ -12,7 +12,7 @@
 use spikehdl_hdl::presets::CorePreset;
 use spikehdl_hdl::regmap::{config_writes, decode_output, encode_item, OutPorts};
 use spikehdl_model::{CoreItem, CoreOutput, Layer};
-use spikehdl_sim::{Model, Port, SimError};
+use spikehdl_sim::{Model, Port, SimError, PowerUp};
 
 use crate::Rng;
 
@@ -82,9 +82,15 @@ pub struct CoreDut {
 }
 
 impl CoreDut {
-    /// Instantiates the core of `preset`, optionally tracing to a VCD file, and resets it.
+    /// Instantiates the core of `preset` with every register at zero,
+    /// optionally tracing to a VCD file, and resets it.
     pub fn new(preset: &'static CorePreset, vcd: Option<&std::path::Path>) -> Result<Self, SimError> {
-        let m = Model::new(&preset.module_name(), vcd)?;
+        Self::with_power_up(preset, vcd, PowerUp::Zero)
+    }
+
+    /// As [`CoreDut::new`], with the given power-up values (reset follows).
+    pub fn with_power_up(preset: &'static CorePreset, vcd: Option<&std::path::Path>, power_up: PowerUp) -> Result<Self, SimError> {
+        let m = Model::with_power_up(&preset.module_name(), vcd, power_up)?;
         let p = Ports {
             reset: m.port("reset")?,
             in_valid: m.port("in_valid")?,

@@ -33,7 +33,7 @@ fn single_port_core_does_one_update_every_two_clocks() {
     let items: Vec<CoreItem> = (0..400).map(|i| CoreItem::Spike { c: (i % 2) as u16, x: (i * 7 % 16) as u16, y: (i * 5 % 16) as u16 }).collect();
     let mut model = CoreModel::new(&layer);
     let want: Vec<_> = items.iter().flat_map(|i| model.accept_vec(*i)).collect();
-    let mut dut = CoreDut::new(p, None).unwrap();
+    let mut dut = CoreDut::with_power_up(p, None, spikehdl_sim::PowerUp::Random(7)).unwrap();
     dut.configure(&layer).unwrap();
     let r = dut.run(&items, Stalls::default(), u64::MAX);
     assert_eq!(r.outputs, want);

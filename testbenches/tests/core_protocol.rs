@@ -15,7 +15,7 @@ proptest! {
 
     #[test]
     fn every_item_accepted_once_in_order_and_outputs_hold(case in core_case(preset("tiny").unwrap().capacity, 8, 32)) {
-        let mut dut = CoreDut::new(preset("tiny").unwrap(), None).unwrap();
+        let mut dut = CoreDut::with_power_up(preset("tiny").unwrap(), None, spikehdl_sim::PowerUp::random(case.stalls.seed)).unwrap();
         dut.configure(&case.layer).unwrap();
         let stalls = Stalls { output: case.stalls.output.max(50), ..case.stalls };
         let r = dut.run(&case.items, stalls, 2_000_000);
@@ -57,8 +57,15 @@ fn output_backpressure_stalls_input_and_loses_nothing() {
 
 #[test]
 fn reset_mid_stream_returns_to_idle_and_reconfigures() {
+    for seed in 1..=3 {
+        reset_mid_stream(spikehdl_sim::PowerUp::Random(seed));
+    }
+    reset_mid_stream(spikehdl_sim::PowerUp::Zero);
+}
+
+fn reset_mid_stream(power_up: spikehdl_sim::PowerUp) {
     let layer = busy_layer();
-    let mut dut = CoreDut::new(preset("tiny").unwrap(), None).unwrap();
+    let mut dut = CoreDut::with_power_up(preset("tiny").unwrap(), None, power_up).unwrap();
     dut.configure(&layer).unwrap();
     let items: Vec<CoreItem> = (0..8).map(|i| CoreItem::Spike { c: 0, x: i % 4, y: 0 }).collect();
     let _ = dut.run(&items, Stalls { input: 0, output: 100, seed: 3 }, 200);

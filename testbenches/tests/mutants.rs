@@ -9,7 +9,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use spikehdl_hdl::presets::preset;
 use spikehdl_testbenches::scoreboard::check_core_case;
-use spikehdl_testbenches::strategies::{config, core_case};
+use spikehdl_testbenches::strategies::{cases, core_case};
 
 #[test]
 #[ignore = "run by scripts/mutants.sh"]
