@@ -27,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 for m in "${mutants[@]}"; do
   name=${m%%|*}; expr=${m#*|}
   mkdir -p "$work/rtl"; rm -f "$work/rtl"/*
-  cp rtl/verilator.waivers "$work/rtl/"
+  cp rtl/verilator.waivers rtl/chip_tiny.ports.json "$work/rtl/"
   sed "$expr" "$src" > "$work/rtl/chip_tiny.v"
   if cmp -s "$src" "$work/rtl/chip_tiny.v"; then
     echo "mutant '$name': sed expression matched nothing; fix the script"; exit 2

@@ -5,7 +5,8 @@
 //! - `verilator --cc --trace -O3` into `$OUT_DIR/vl/NAME` (never the source tree),
 //!   with the lint waivers of `rtl/verilator.waivers`;
 //! - a shim `NAME_new / _free / _set / _get / _eval / _tick` whose port ids
-//!   are the module's ports in declaration order (parsed from the Verilog);
+//!   are the module's ports in declaration order, read from the manifest
+//!   `rtl/NAME.ports.json` that the exporter writes (never parsed from Verilog);
 //! - Rust bindings and a port table in `$OUT_DIR/models.rs`.
 //!
 //! C++ is compiled at -O2 in every profile. `SPIKEHDL_RTL_DIR` overrides the
@@ -35,45 +36,39 @@ fn verilator_root() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-/// Ports of `module NAME`, from rust-hdl style declarations
-/// (`input wire [7:0] name;` / `output reg name;`), in declaration order.
-fn parse_ports(text: &str, module: &str) -> Vec<Port> {
-    let start = text
-        .find(&format!("module {module}("))
-        .or_else(|| text.find(&format!("module {module} (")))
-        .unwrap_or_else(|| fail(&format!("module {module} not found in its file")));
-    let body = &text[start..];
-    let end = body.find("endmodule").unwrap_or(body.len());
+/// Ports of `module NAME` from its manifest `NAME.ports.json`, written by the
+/// exporter next to the Verilog (`hdl/src/ports.rs`), in declaration order.
+fn read_manifest(rtl: &std::path::Path, module: &str) -> Vec<Port> {
+    let path = rtl.join(format!("{module}.ports.json"));
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        fail(&format!("cannot read the port manifest {} ({e}); regenerate it with `cargo run --release -- export-rtl`", path.display()))
+    });
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("{}: not JSON: {e}", path.display())));
+    if doc["module"].as_str() != Some(module) {
+        fail(&format!("{}: module is {}, expected {module:?}", path.display(), doc["module"]));
+    }
+    let list = doc["ports"].as_array().unwrap_or_else(|| fail(&format!("{}: no \"ports\" array", path.display())));
     let mut ports = Vec::new();
-    for line in body[..end].lines() {
-        let l = line.trim();
-        let (dir, rest) = if let Some(r) = l.strip_prefix("input ") {
-            (false, r)
-        } else if let Some(r) = l.strip_prefix("output ") {
-            (true, r)
-        } else {
-            continue;
+    for (i, p) in list.iter().enumerate() {
+        let field = |k: &str| p[k].clone();
+        let name = field("name").as_str().unwrap_or_else(|| fail(&format!("{}: ports[{i}].name is not a string", path.display()))).to_string();
+        let width = field("width").as_u64().unwrap_or_else(|| fail(&format!("{}: ports[{i}].width is not a number", path.display()))) as u32;
+        let output = match field("dir").as_str() {
+            Some("in") => false,
+            Some("out") => true,
+            other => fail(&format!("{}: ports[{i}].dir is {other:?}; the shim drives \"in\" and reads \"out\" ports", path.display())),
         };
-        let rest = rest.trim_start_matches("wire").trim_start_matches("reg").trim();
-        let rest = rest.trim_start_matches("signed").trim();
-        let (width, name) = if let Some(r) = rest.strip_prefix('[') {
-            let close = r.find(']').unwrap_or_else(|| fail(&format!("cannot parse port line `{l}`")));
-            let msb: u32 = r[..close].split(':').next().and_then(|m| m.trim().parse().ok()).unwrap_or_else(|| fail(&format!("cannot parse width in `{l}`")));
-            (msb + 1, r[close + 1..].trim())
-        } else {
-            (1, rest)
-        };
-        let name = name.trim_end_matches(';').trim().to_string();
-        if width > 64 {
-            fail(&format!("port {name} of {module} is {width} bits wide; the shim handles ports up to 64 bits"));
+        if width == 0 || width > 64 {
+            fail(&format!("port {name} of {module} is {width} bits wide; the shim handles ports of 1 to 64 bits"));
         }
         if name.contains('$') {
             fail(&format!("port {name} of {module} is hierarchical; top-level ports must be flat scalars"));
         }
-        ports.push(Port { name, width, output: dir });
+        ports.push(Port { name, width, output });
     }
     if ports.is_empty() {
-        fail(&format!("no ports found for module {module}"));
+        fail(&format!("{}: no ports", path.display()));
     }
     ports
 }
@@ -255,8 +250,7 @@ fn main() {
         if only.as_ref().is_some_and(|o| !o.contains(&module)) {
             continue;
         }
-        let text = std::fs::read_to_string(file).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", file.display())));
-        let ports = parse_ports(&text, &module);
+        let ports = read_manifest(&rtl, &module);
         let mdir = out.join("vl").join(&module);
         let _ = std::fs::remove_dir_all(&mdir);
         std::fs::create_dir_all(&mdir).unwrap();

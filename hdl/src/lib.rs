@@ -15,6 +15,7 @@ pub mod export;
 pub mod fpga;
 pub mod layer_core;
 pub mod neuron_ram;
+pub mod ports;
 pub mod presets;
 pub mod regmap;
 pub mod rhdl_sim;
