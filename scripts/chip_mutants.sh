@@ -20,7 +20,14 @@ mutants=(
   'destination-shape lookup of core 0 -> core 0 inverted|s/if (dlayer\$0 == idx\$0) begin/if (dlayer$0 != idx$0) begin/'
   'leak loop steps f by 2 (floods outputs, never ends)|/if (~lx_end) begin/,/if (last) begin/ s/s_f\$d = s_f\$q + 32'"'"'h1;/s_f$d = s_f$q + 32'"'"'h2;/'
 )
-if [ -n "${MUTANTS:-}" ]; then IFS=';' read -r -a mutants <<< "$MUTANTS"; fi
+# MUTANTS=REGEX keeps only the mutants whose name matches (grep -E).
+if [ -n "${MUTANTS:-}" ]; then
+  keep=()
+  for m in "${mutants[@]}"; do
+    if grep -qE -- "$MUTANTS" <<< "${m%%|*}"; then keep+=("$m"); fi
+  done
+  mutants=("${keep[@]}")
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

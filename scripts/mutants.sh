@@ -19,8 +19,17 @@ mutants=(
   'zero weights not skipped|s/do_upd = is_upd \&\& m2_wnz\$q;/do_upd = is_upd;/'
   'no threshold_low floor|s/lo_s = s_biased < tl_biased;/lo_s = 1'"'"'b0;/'
   'no threshold_low floor after subtract|s/lo_sub = s17_biased < r_thsum_b\$q;/lo_sub = 1'"'"'b0;/'
+  'output queue count not reset (only a random power-up shows it)|s/^            q_count\$d = 32'"'"'h0;$//'
+  'error counter not reset (only a random power-up shows it)|s/^            err\$d = 32'"'"'h0;$//'
 )
-if [ -n "${MUTANTS:-}" ]; then IFS=';' read -r -a mutants <<< "$MUTANTS"; fi
+# MUTANTS=REGEX keeps only the mutants whose name matches (grep -E).
+if [ -n "${MUTANTS:-}" ]; then
+  keep=()
+  for m in "${mutants[@]}"; do
+    if grep -qE -- "$MUTANTS" <<< "${m%%|*}"; then keep+=("$m"); fi
+  done
+  mutants=("${keep[@]}")
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

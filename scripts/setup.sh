@@ -21,6 +21,8 @@ declare -A PKGS=(
 )
 # Libraries (no command to look for): checked with dpkg. libhdf5-dev: NIR import (hdf5-metno).
 LIBS=(libhdf5-dev)
+# libclang-dev: bindgen.
+LIBS+=(libclang-dev)
 missing=()
 for pkg in "${!PKGS[@]}"; do
   command -v "${PKGS[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")

@@ -10,7 +10,8 @@ fn unknown_model_and_port_are_errors() {
     }
     if let Some(name) = models().first() {
         let m = Model::new(name, None).unwrap();
-        assert!(matches!(m.port("no_such_port"), Err(SimError::UnknownPort { .. })));
+        assert!(matches!(m.input("no_such_port"), Err(SimError::UnknownPort { .. })));
+        assert!(matches!(m.output("clock"), Err(SimError::WrongDirection { output: false, .. })), "clock is an input");
     }
 }
 
@@ -19,7 +20,7 @@ fn every_model_has_a_clock_and_flat_ports() {
     assert!(!models().is_empty(), "build.rs verilated no module: is rtl/ empty?");
     for name in models() {
         let m = Model::new(name, None).unwrap();
-        assert!(m.port("clock").is_ok(), "{name} has a clock");
+        assert!(m.input("clock").is_ok(), "{name} has a clock");
         for p in m.info().ports {
             assert!(!p.name.contains('$') && p.width <= 64, "{name}.{}", p.name);
         }

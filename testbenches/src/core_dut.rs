@@ -12,7 +12,7 @@
 use spikehdl_hdl::presets::CorePreset;
 use spikehdl_hdl::regmap::{config_writes, decode_output, encode_item, OutPorts};
 use spikehdl_model::{CoreItem, CoreOutput, Layer};
-use spikehdl_sim::{Model, Port, SimError, PowerUp};
+use spikehdl_sim::{InPort, Model, OutPort, PowerUp, SimError};
 
 use crate::Rng;
 
@@ -51,27 +51,27 @@ pub struct RunResult {
 }
 
 struct Ports {
-    reset: Port,
-    in_valid: Port,
-    in_ready: Port,
-    in_kind: Port,
-    in_c: Port,
-    in_x: Port,
-    in_y: Port,
-    in_f: Port,
-    in_value: Port,
-    out_valid: Port,
-    out_ready: Port,
-    out_kind: Port,
-    out_f: Port,
-    out_x: Port,
-    out_y: Port,
-    out_value: Port,
-    cfg_valid: Port,
-    cfg_addr: Port,
-    cfg_data: Port,
-    err_count: Port,
-    idle: Port,
+    reset: InPort,
+    in_valid: InPort,
+    in_ready: OutPort,
+    in_kind: InPort,
+    in_c: InPort,
+    in_x: InPort,
+    in_y: InPort,
+    in_f: InPort,
+    in_value: InPort,
+    out_valid: OutPort,
+    out_ready: InPort,
+    out_kind: OutPort,
+    out_f: OutPort,
+    out_x: OutPort,
+    out_y: OutPort,
+    out_value: OutPort,
+    cfg_valid: InPort,
+    cfg_addr: InPort,
+    cfg_data: InPort,
+    err_count: OutPort,
+    idle: OutPort,
 }
 
 /// A verilated layer core.
@@ -92,27 +92,27 @@ impl CoreDut {
     pub fn with_power_up(preset: &'static CorePreset, vcd: Option<&std::path::Path>, power_up: PowerUp) -> Result<Self, SimError> {
         let m = Model::with_power_up(&preset.module_name(), vcd, power_up)?;
         let p = Ports {
-            reset: m.port("reset")?,
-            in_valid: m.port("in_valid")?,
-            in_ready: m.port("in_ready")?,
-            in_kind: m.port("in_kind")?,
-            in_c: m.port("in_c")?,
-            in_x: m.port("in_x")?,
-            in_y: m.port("in_y")?,
-            in_f: m.port("in_f")?,
-            in_value: m.port("in_value")?,
-            out_valid: m.port("out_valid")?,
-            out_ready: m.port("out_ready")?,
-            out_kind: m.port("out_kind")?,
-            out_f: m.port("out_f")?,
-            out_x: m.port("out_x")?,
-            out_y: m.port("out_y")?,
-            out_value: m.port("out_value")?,
-            cfg_valid: m.port("cfg_valid")?,
-            cfg_addr: m.port("cfg_addr")?,
-            cfg_data: m.port("cfg_data")?,
-            err_count: m.port("err_count")?,
-            idle: m.port("idle")?,
+            reset: m.input("reset")?,
+            in_valid: m.input("in_valid")?,
+            in_ready: m.output("in_ready")?,
+            in_kind: m.input("in_kind")?,
+            in_c: m.input("in_c")?,
+            in_x: m.input("in_x")?,
+            in_y: m.input("in_y")?,
+            in_f: m.input("in_f")?,
+            in_value: m.input("in_value")?,
+            out_valid: m.output("out_valid")?,
+            out_ready: m.input("out_ready")?,
+            out_kind: m.output("out_kind")?,
+            out_f: m.output("out_f")?,
+            out_x: m.output("out_x")?,
+            out_y: m.output("out_y")?,
+            out_value: m.output("out_value")?,
+            cfg_valid: m.input("cfg_valid")?,
+            cfg_addr: m.input("cfg_addr")?,
+            cfg_data: m.input("cfg_data")?,
+            err_count: m.output("err_count")?,
+            idle: m.output("idle")?,
         };
         let mut d = Self { m, p, preset };
         d.reset();
