@@ -21,6 +21,7 @@ pub mod config;
 pub mod core;
 pub mod dvs;
 pub mod events;
+pub mod host_link;
 pub mod io;
 pub mod memory;
 pub mod neuron;
