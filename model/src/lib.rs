@@ -23,6 +23,7 @@ pub mod dvs;
 pub mod events;
 pub mod host_link;
 pub mod io;
+pub mod link_host;
 pub mod memory;
 pub mod neuron;
 pub mod npy;
