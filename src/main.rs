@@ -45,6 +45,9 @@ enum Command {
     Plot(cmd::plot::Args),
     /// List the named chip presets.
     Presets,
+    /// FPGA boards: build a bitstream, run events on a board over its serial port, simulate a board behind a PTY.
+    #[command(subcommand)]
+    Fpga(cmd::fpga::Fpga),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(a),
         Command::Plot(a) => cmd::plot::run(a),
         Command::Presets => cmd::presets::run(),
+        Command::Fpga(c) => cmd::fpga::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -63,6 +63,9 @@ pub fn source_rank(o: &HostOutput) -> i16 {
     }
 }
 
+/// Empty polls after the last `STATUS` before [`LinkHost::reset`] trusts it.
+pub const SETTLE_POLLS: u32 = 3;
+
 /// Counters of one dump, in the board's order: (id, value).
 pub type Counters = Vec<(u8, u32)>;
 
@@ -130,30 +133,50 @@ impl<T: Transport> LinkHost<T> {
         self.counters.clear();
         self.counters_done = false;
         self.frames_sent = 0;
+        // Take the last STATUS that arrives before the line has been quiet for
+        // `SETTLE_POLLS` polls: a STATUS sent at power-on (or for an earlier
+        // session) may still sit in a buffer ahead of the answer to this RESET.
         let mut idle = 0;
+        let mut after: Option<Vec<BoardFrame>> = None;
         loop {
             self.rx.clear();
             let n = self.transport.recv(&mut self.rx)?;
             idle = if n == 0 { idle + 1 } else { 0 };
-            if idle > self.max_idle_polls {
-                return Err(LinkError::Timeout("the board's STATUS frame after RESET (is the board configured, the port and baud rate right?)".into()));
-            }
             let bytes = std::mem::take(&mut self.rx);
-            for (i, &b) in bytes.iter().enumerate() {
-                if let Some(Ok(BoardFrame::Status { version, n_cores, depth })) = self.dec.push(b) {
-                    if version != PROTOCOL_VERSION {
-                        return Err(LinkError::Protocol(format!("board speaks protocol version {version}, this host {PROTOCOL_VERSION}")));
+            for &b in &bytes {
+                match self.dec.push(b) {
+                    Some(Ok(BoardFrame::Status { version, n_cores, depth })) => {
+                        if version != PROTOCOL_VERSION {
+                            return Err(LinkError::Protocol(format!("board speaks protocol version {version}, this host {PROTOCOL_VERSION}")));
+                        }
+                        self.status = Some(Status { version, n_cores, depth });
+                        after = Some(Vec::new());
                     }
-                    let s = Status { version, n_cores, depth };
-                    self.status = Some(s);
-                    self.credits = u32::from(depth);
+                    Some(Ok(f)) => {
+                        if let Some(a) = after.as_mut() {
+                            a.push(f);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        if after.is_some() {
+                            return Err(LinkError::BadFrame(e));
+                        }
+                    }
+                    None => {}
+                }
+            }
+            if let (Some(s), Some(frames)) = (self.status, after.as_ref()) {
+                if idle >= SETTLE_POLLS {
+                    self.credits = u32::from(s.depth);
                     self.dec.bad_frames = 0;
-                    // bytes after STATUS are already part of the new session
-                    let rest = bytes[i + 1..].to_vec();
-                    self.handle_bytes(&rest)?;
+                    for f in frames.clone() {
+                        self.handle(f)?;
+                    }
                     self.top_up()?;
                     return Ok(s);
                 }
+            } else if idle > self.max_idle_polls {
+                return Err(LinkError::Timeout("the board's STATUS frame after RESET (is the board configured, the port and baud rate right?)".into()));
             }
         }
     }

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod cosim;
 pub mod export_rtl;
+pub mod fpga;
 pub mod import;
 pub mod plot;
 pub mod presets;

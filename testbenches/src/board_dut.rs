@@ -129,6 +129,9 @@ impl LineMonitor {
     }
 }
 
+/// Clocks simulated before a host may talk (the power-on reset holds the board for 31).
+pub const POWER_ON_CYCLES: u64 = 64;
+
 /// A verilated board top with a UART driver and monitor at its pins.
 pub struct BoardSim {
     model: Model,
@@ -171,6 +174,8 @@ impl BoardSim {
         };
         s.model.set(s.p_rx, 1);
         s.model.eval();
+        // past the board's power-on reset, as a host that opens the port later
+        s.step(POWER_ON_CYCLES);
         Ok(s)
     }
 
