@@ -37105,7 +37105,7 @@ module board_ulx3s$link(clock,reset,rx_valid,rx_data,rx_ferr,tx_valid,tx_ready,t
         hop = head$q[(32'h38)+:(4)];
         blocked = ~head_v$q || (crst$q != 32'h0) || dump$q || ackp$q;
         is_item = (hop >= 32'h1) && (hop <= 32'h5);
-        in_valid = ~blocked && is_item;
+        in_valid = ~blocked && is_item && ((hop <= 32'h2) || idle);
         in_kind = hop[(32'h0)+:(3)] - 32'h1;
         in_layer = head$q[(32'h2a)+:(4)];
         in_a = head$q[(32'h1f)+:(11)];

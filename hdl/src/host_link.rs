@@ -33,9 +33,11 @@
 //! 60-bit decoded entries plus a head register), or counted as an overflow
 //! when the queue is full.
 //!
-//! **Queue head.** Chip items (DVS, spike, leak tick, write, read) are
-//! presented on `in_*` until the chip takes them. A configuration write,
-//! a barrier and a counter request wait for `idle` (every earlier item fully
+//! **Queue head.** DVS events and spikes are presented on `in_*` until the
+//! chip takes them. Leak ticks, neuron writes and reads are presented only
+//! while the chip is `idle` (as in the chip co-simulation, spec §9), so
+//! their place in every core's stream is the model's. A configuration write,
+//! a barrier and a counter request also wait for `idle` (every earlier item fully
 //! processed and its outputs taken by the transmitter); a barrier then
 //! queues its `BARRIER_ACK`, a counter request starts the dump; the head
 //! is blocked until that answer has been loaded into the transmitter, so
@@ -535,7 +537,8 @@ impl<const N: usize, const N1: usize> Logic for HostLink<N, N1> {
         self.hop.next = self.head.q.val().get_bits::<4>(56);
         self.blocked.next = !self.head_v.q.val() || (self.crst.q.val() != 0) || self.dump.q.val() || self.ackp.q.val();
         self.is_item.next = (self.hop.val() >= 1) && (self.hop.val() <= 5);
-        self.in_valid.next = !self.blocked.val() && self.is_item.val();
+        // DVS events and spikes stream; leak ticks, neuron writes and reads wait for idle (as configuration writes do)
+        self.in_valid.next = !self.blocked.val() && self.is_item.val() && ((self.hop.val() <= 2) || self.idle.val());
         self.in_kind.next = self.hop.val().get_bits::<3>(0) - 1;
         self.in_layer.next = self.head.q.val().get_bits::<4>(42);
         self.in_a.next = self.head.q.val().get_bits::<11>(31);
