@@ -45,7 +45,7 @@ enum Command {
     Plot(cmd::plot::Args),
     /// List the named chip presets.
     Presets,
-    /// FPGA boards: `fpga build --board B` (bitstream, resources, Fmax vs the board clock).
+    /// FPGA boards: build a bitstream, run events on a board over its serial port, simulate a board behind a PTY.
     #[command(subcommand)]
     Fpga(cmd::fpga::Fpga),
 }

@@ -1,9 +1,10 @@
 //! `verilator --lint-only -Wall` with rtl/verilator.waivers passes on every
-//! rtl/*.v: the core presets and the chip tops.
+//! rtl/*.v: the core presets, the chip tops and the board tops.
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use spikehdl_hdl::boards::BOARDS;
 use spikehdl_hdl::chip_regmap::CHIP_PRESETS;
 use spikehdl_hdl::presets::PRESETS;
 
@@ -16,7 +17,8 @@ fn verilator_lint_all_presets() {
         "verilator is not installed: install the Debian package `verilator` (apt-get install verilator)"
     );
     let mut failures = Vec::new();
-    let tops = PRESETS.iter().map(|p| p.module_name()).chain(CHIP_PRESETS.iter().map(|c| c.module.to_string()));
+    let tops = PRESETS.iter().map(|p| p.module_name()).chain(CHIP_PRESETS.iter().map(|c| c.module.to_string()))
+        .chain(BOARDS.iter().map(|b| b.module.to_string()));
     for top in tops {
         let file = dir.join(format!("{top}.v"));
         let out = Command::new("verilator")

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use spikehdl_hdl::chip_regmap::CHIP_PRESETS;
-use spikehdl_hdl::export::{render, render_chip, Rendered};
+use spikehdl_hdl::boards::BOARDS;
+use spikehdl_hdl::export::{render, render_board, render_chip, Rendered};
 use spikehdl_hdl::ports::Manifest;
 use spikehdl_hdl::presets::PRESETS;
 
@@ -16,6 +17,9 @@ fn committed_rtl_is_fresh() {
     }
     for c in CHIP_PRESETS {
         compare(&dir, &c.file_name(), &render_chip(c).unwrap_or_else(|e| panic!("{e}")), &mut stale);
+    }
+    for b in BOARDS {
+        compare(&dir, &b.file_name(), &render_board(b, b.default_baud).unwrap_or_else(|e| panic!("{e}")), &mut stale);
     }
     assert!(stale.is_empty(), "rtl/ is stale: run `cargo run -- export-rtl`\n{}", stale.join("\n"));
 }

@@ -3,11 +3,13 @@
 //! (scoreboard), and report the first difference as a readable transcript.
 //!
 //! - [`core_dut`]: one layer core under Verilator.
+//! - [`board_dut`]: a board top under Verilator at its UART pins (bit-level driver and monitor).
 //! - [`chip_dut`], [`chip_check`]: the whole chip under Verilator and its checks.
 //! - [`strategies`]: proptest generators biased towards the edges of the legal space.
 //! - [`scoreboard`]: comparison and failure transcripts.
 //! - [`icarus`]: the same core and stimulus under Icarus Verilog (simulator benchmark).
 
+pub mod board_dut;
 pub mod chip_bench;
 pub mod chip_check;
 pub mod chip_dut;
