@@ -605,7 +605,7 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
-    localparam  sp_mode = 1'b0;
+    localparam  sp_mode = 1'b1;
 
     // Stub signals
     reg  [10:0] kmem$read_address;
@@ -830,6 +830,12 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -855,6 +861,7 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -945,6 +952,11 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -1322,6 +1334,16 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_icebreaker$chip$core0$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_icebreaker$chip$core0$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_icebreaker$chip$core0$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -1427,6 +1449,8 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -1501,6 +1525,8 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -1594,14 +1620,12 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -1609,7 +1633,20 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -1864,22 +1901,27 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -1941,29 +1983,31 @@ module board_icebreaker$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -2311,6 +2355,25 @@ module board_icebreaker$chip$core0$kmem(read_address,read_clock,read_data,write_
 endmodule // board_icebreaker$chip$core0$kmem
 
 
+module board_icebreaker$chip$core0$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_icebreaker$chip$core0$m2_cfgw
+
+
 module board_icebreaker$chip$core0$m2_f(d,q,clock);
 
     // Module arguments
@@ -2366,6 +2429,25 @@ module board_icebreaker$chip$core0$m2_naddr(d,q,clock);
     end
 
 endmodule // board_icebreaker$chip$core0$m2_naddr
+
+
+module board_icebreaker$chip$core0$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_icebreaker$chip$core0$m2_ovr
 
 
 module board_icebreaker$chip$core0$m2_s16(d,q,clock);
@@ -2665,15 +2747,17 @@ module board_icebreaker$chip$core0$nmem(read_address,read_clock,read_data,write_
     input wire  write_enable;
 
     // Update code (custom)
+    // Single-port form (iCE40 SPRAM): one address; a write cycle reads nothing.
     reg[15:0] mem[32767:0];
-
-    always @(posedge read_clock) begin
-       read_data <= mem[read_address];
-    end
+    wire[14:0] addr = write_enable ? write_address : read_address;
+    // read_clock is the same clock as write_clock (kept for the common port list).
+    wire unused_read_clock = read_clock;
 
     always @(posedge write_clock) begin
        if (write_enable) begin
-          mem[write_address] <= write_data;
+          mem[addr] <= write_data;
+       end else begin
+          read_data <= mem[addr];
        end
     end
 endmodule // board_icebreaker$chip$core0$nmem
@@ -3573,7 +3657,7 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
     localparam  mode_leak = 3'b10;
     localparam  mode_write = 3'b11;
     localparam  mode_read = 3'b100;
-    localparam  sp_mode = 1'b0;
+    localparam  sp_mode = 1'b1;
 
     // Stub signals
     reg  [10:0] kmem$read_address;
@@ -3798,6 +3882,12 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -3823,6 +3913,7 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -3913,6 +4004,11 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -4290,6 +4386,16 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_icebreaker$chip$core1$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_icebreaker$chip$core1$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_icebreaker$chip$core1$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -4395,6 +4501,8 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -4469,6 +4577,8 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -4562,14 +4672,12 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -4577,7 +4685,20 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -4832,22 +4953,27 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -4909,29 +5035,31 @@ module board_icebreaker$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -5279,6 +5407,25 @@ module board_icebreaker$chip$core1$kmem(read_address,read_clock,read_data,write_
 endmodule // board_icebreaker$chip$core1$kmem
 
 
+module board_icebreaker$chip$core1$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_icebreaker$chip$core1$m2_cfgw
+
+
 module board_icebreaker$chip$core1$m2_f(d,q,clock);
 
     // Module arguments
@@ -5334,6 +5481,25 @@ module board_icebreaker$chip$core1$m2_naddr(d,q,clock);
     end
 
 endmodule // board_icebreaker$chip$core1$m2_naddr
+
+
+module board_icebreaker$chip$core1$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_icebreaker$chip$core1$m2_ovr
 
 
 module board_icebreaker$chip$core1$m2_s16(d,q,clock);
@@ -5633,15 +5799,17 @@ module board_icebreaker$chip$core1$nmem(read_address,read_clock,read_data,write_
     input wire  write_enable;
 
     // Update code (custom)
+    // Single-port form (iCE40 SPRAM): one address; a write cycle reads nothing.
     reg[15:0] mem[32767:0];
-
-    always @(posedge read_clock) begin
-       read_data <= mem[read_address];
-    end
+    wire[14:0] addr = write_enable ? write_address : read_address;
+    // read_clock is the same clock as write_clock (kept for the common port list).
+    wire unused_read_clock = read_clock;
 
     always @(posedge write_clock) begin
        if (write_enable) begin
-          mem[write_address] <= write_data;
+          mem[addr] <= write_data;
+       end else begin
+          read_data <= mem[addr];
        end
     end
 endmodule // board_icebreaker$chip$core1$nmem

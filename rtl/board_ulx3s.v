@@ -1593,6 +1593,12 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -1618,6 +1624,7 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -1708,6 +1715,11 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -2085,6 +2097,16 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core0$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core0$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core0$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -2190,6 +2212,8 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -2264,6 +2288,8 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -2357,14 +2383,12 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -2372,7 +2396,20 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -2627,22 +2664,27 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -2704,29 +2746,31 @@ module board_ulx3s$chip$core0(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -3074,6 +3118,25 @@ module board_ulx3s$chip$core0$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core0$kmem
 
 
+module board_ulx3s$chip$core0$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core0$m2_cfgw
+
+
 module board_ulx3s$chip$core0$m2_f(d,q,clock);
 
     // Module arguments
@@ -3129,6 +3192,25 @@ module board_ulx3s$chip$core0$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core0$m2_naddr
+
+
+module board_ulx3s$chip$core0$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core0$m2_ovr
 
 
 module board_ulx3s$chip$core0$m2_s16(d,q,clock);
@@ -4561,6 +4643,12 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -4586,6 +4674,7 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -4676,6 +4765,11 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -5053,6 +5147,16 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core1$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core1$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core1$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -5158,6 +5262,8 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -5232,6 +5338,8 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -5325,14 +5433,12 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -5340,7 +5446,20 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -5595,22 +5714,27 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -5672,29 +5796,31 @@ module board_ulx3s$chip$core1(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -6042,6 +6168,25 @@ module board_ulx3s$chip$core1$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core1$kmem
 
 
+module board_ulx3s$chip$core1$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core1$m2_cfgw
+
+
 module board_ulx3s$chip$core1$m2_f(d,q,clock);
 
     // Module arguments
@@ -6097,6 +6242,25 @@ module board_ulx3s$chip$core1$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core1$m2_naddr
+
+
+module board_ulx3s$chip$core1$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core1$m2_ovr
 
 
 module board_ulx3s$chip$core1$m2_s16(d,q,clock);
@@ -7529,6 +7693,12 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -7554,6 +7724,7 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -7644,6 +7815,11 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -8021,6 +8197,16 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core2$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core2$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core2$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -8126,6 +8312,8 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -8200,6 +8388,8 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -8293,14 +8483,12 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -8308,7 +8496,20 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -8563,22 +8764,27 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -8640,29 +8846,31 @@ module board_ulx3s$chip$core2(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 16'hffff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 16'hffff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -9010,6 +9218,25 @@ module board_ulx3s$chip$core2$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core2$kmem
 
 
+module board_ulx3s$chip$core2$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core2$m2_cfgw
+
+
 module board_ulx3s$chip$core2$m2_f(d,q,clock);
 
     // Module arguments
@@ -9065,6 +9292,25 @@ module board_ulx3s$chip$core2$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core2$m2_naddr
+
+
+module board_ulx3s$chip$core2$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core2$m2_ovr
 
 
 module board_ulx3s$chip$core2$m2_s16(d,q,clock);
@@ -10497,6 +10743,12 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -10522,6 +10774,7 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -10612,6 +10865,11 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -10989,6 +11247,16 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core3$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core3$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core3$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -11094,6 +11362,8 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -11168,6 +11438,8 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -11261,14 +11533,12 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -11276,7 +11546,20 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -11531,22 +11814,27 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -11608,29 +11896,31 @@ module board_ulx3s$chip$core3(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -11978,6 +12268,25 @@ module board_ulx3s$chip$core3$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core3$kmem
 
 
+module board_ulx3s$chip$core3$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core3$m2_cfgw
+
+
 module board_ulx3s$chip$core3$m2_f(d,q,clock);
 
     // Module arguments
@@ -12033,6 +12342,25 @@ module board_ulx3s$chip$core3$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core3$m2_naddr
+
+
+module board_ulx3s$chip$core3$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core3$m2_ovr
 
 
 module board_ulx3s$chip$core3$m2_s16(d,q,clock);
@@ -13465,6 +13793,12 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -13490,6 +13824,7 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -13580,6 +13915,11 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -13957,6 +14297,16 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core4$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core4$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core4$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -14062,6 +14412,8 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -14136,6 +14488,8 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -14229,14 +14583,12 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -14244,7 +14596,20 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -14499,22 +14864,27 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -14576,29 +14946,31 @@ module board_ulx3s$chip$core4(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 15'h7fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 15'h7fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -14946,6 +15318,25 @@ module board_ulx3s$chip$core4$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core4$kmem
 
 
+module board_ulx3s$chip$core4$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core4$m2_cfgw
+
+
 module board_ulx3s$chip$core4$m2_f(d,q,clock);
 
     // Module arguments
@@ -15001,6 +15392,25 @@ module board_ulx3s$chip$core4$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core4$m2_naddr
+
+
+module board_ulx3s$chip$core4$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core4$m2_ovr
 
 
 module board_ulx3s$chip$core4$m2_s16(d,q,clock);
@@ -16433,6 +16843,12 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -16458,6 +16874,7 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -16548,6 +16965,11 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -16925,6 +17347,16 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core5$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core5$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core5$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -17030,6 +17462,8 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -17104,6 +17538,8 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -17197,14 +17633,12 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -17212,7 +17646,20 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -17467,22 +17914,27 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -17544,29 +17996,31 @@ module board_ulx3s$chip$core5(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -17914,6 +18368,25 @@ module board_ulx3s$chip$core5$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core5$kmem
 
 
+module board_ulx3s$chip$core5$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core5$m2_cfgw
+
+
 module board_ulx3s$chip$core5$m2_f(d,q,clock);
 
     // Module arguments
@@ -17969,6 +18442,25 @@ module board_ulx3s$chip$core5$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core5$m2_naddr
+
+
+module board_ulx3s$chip$core5$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core5$m2_ovr
 
 
 module board_ulx3s$chip$core5$m2_s16(d,q,clock);
@@ -19401,6 +19893,12 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -19426,6 +19924,7 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -19516,6 +20015,11 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -19893,6 +20397,16 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core6$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core6$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core6$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -19998,6 +20512,8 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -20072,6 +20588,8 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -20165,14 +20683,12 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -20180,7 +20696,20 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -20435,22 +20964,27 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -20512,29 +21046,31 @@ module board_ulx3s$chip$core6(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -20882,6 +21418,25 @@ module board_ulx3s$chip$core6$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core6$kmem
 
 
+module board_ulx3s$chip$core6$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core6$m2_cfgw
+
+
 module board_ulx3s$chip$core6$m2_f(d,q,clock);
 
     // Module arguments
@@ -20937,6 +21492,25 @@ module board_ulx3s$chip$core6$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core6$m2_naddr
+
+
+module board_ulx3s$chip$core6$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core6$m2_ovr
 
 
 module board_ulx3s$chip$core6$m2_s16(d,q,clock);
@@ -22369,6 +22943,12 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -22394,6 +22974,7 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -22484,6 +23065,11 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -22861,6 +23447,16 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core7$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core7$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core7$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -22966,6 +23562,8 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -23040,6 +23638,8 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -23133,14 +23733,12 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -23148,7 +23746,20 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -23403,22 +24014,27 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -23480,29 +24096,31 @@ module board_ulx3s$chip$core7(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -23850,6 +24468,25 @@ module board_ulx3s$chip$core7$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core7$kmem
 
 
+module board_ulx3s$chip$core7$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core7$m2_cfgw
+
+
 module board_ulx3s$chip$core7$m2_f(d,q,clock);
 
     // Module arguments
@@ -23905,6 +24542,25 @@ module board_ulx3s$chip$core7$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core7$m2_naddr
+
+
+module board_ulx3s$chip$core7$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core7$m2_ovr
 
 
 module board_ulx3s$chip$core7$m2_s16(d,q,clock);
@@ -25337,6 +25993,12 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  m2_wnz$d;
     wire  m2_wnz$q;
     reg  m2_wnz$clock;
+    reg  m2_ovr$d;
+    wire  m2_ovr$q;
+    reg  m2_ovr$clock;
+    reg  m2_cfgw$d;
+    wire  m2_cfgw$q;
+    reg  m2_cfgw$clock;
     reg  [15:0] fw_data$d;
     wire  [15:0] fw_data$q;
     reg  fw_data$clock;
@@ -25362,6 +26024,7 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     // Local signals
     reg  [3:0] cfg_region;
     reg  [15:0] cfg_off;
+    reg  cfg_neuron;
     reg  [4:0] ksh;
     reg  [3:0] nsh;
     reg  [10:0] fm1;
@@ -25452,6 +26115,11 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
     reg  [16:0] thh17;
     reg  [15:0] tl_biased;
     reg  [15:0] new16;
+    reg  spike_g;
+    reg  lo_s_g;
+    reg  [15:0] sb16;
+    reg  [15:0] nb16;
+    reg  ovr_next;
     reg  is_upd;
     reg  do_upd;
     reg  do_write;
@@ -25829,6 +26497,16 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         .q(m2_wnz$q),
         .clock(m2_wnz$clock)
     );
+    board_ulx3s$chip$core8$m2_ovr m2_ovr(
+        .d(m2_ovr$d),
+        .q(m2_ovr$q),
+        .clock(m2_ovr$clock)
+    );
+    board_ulx3s$chip$core8$m2_cfgw m2_cfgw(
+        .d(m2_cfgw$d),
+        .q(m2_cfgw$q),
+        .clock(m2_cfgw$clock)
+    );
     board_ulx3s$chip$core8$fw_data fw_data(
         .d(fw_data$d),
         .q(fw_data$q),
@@ -25934,6 +26612,8 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$clock = clock;
         m2_val$clock = clock;
         m2_wnz$clock = clock;
+        m2_ovr$clock = clock;
+        m2_cfgw$clock = clock;
         fw_data$clock = clock;
         q0$clock = clock;
         q1$clock = clock;
@@ -26008,6 +26688,8 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_s16$d = m2_s16$q;
         m2_val$d = m2_val$q;
         m2_wnz$d = m2_wnz$q;
+        m2_ovr$d = m2_ovr$q;
+        m2_cfgw$d = m2_cfgw$q;
         fw_data$d = fw_data$q;
         q0$d = q0$q;
         q1$d = q1$q;
@@ -26101,14 +26783,12 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         r_fl$d = f_last;
         r_wl$d = w_last;
         r_hl$d = h_last;
-        // Threshold-derived registers (see r_thsum_b): sign-extended sum with the sign bit flipped, and max(tl, 0).
+        // Threshold-derived registers (see r_thsum_b, r_k0): reset-to-zero folded in, so M2's spike branch is one compare and one mux.
         if (r_thl$q[32'hf]) begin
             thl17 = ((r_thl$q) & 17'h1ffff) | 32'h10000;
-            r_k0$d = 32'h0;
         end
         else begin
             thl17 = ((r_thl$q) & 17'h1ffff);
-            r_k0$d = r_thl$q;
         end
         if (r_thh$q[32'hf]) begin
             thh17 = ((r_thh$q) & 17'h1ffff) | 32'h10000;
@@ -26116,7 +26796,20 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         else begin
             thh17 = ((r_thh$q) & 17'h1ffff);
         end
-        r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+        if (r_rtz$q) begin
+            // s17_biased is at most 0x17fff: lo_sub always holds and the spike branch writes max(tl, 0).
+            r_thsum_b$d = 32'h1ffff;
+            if (r_thl$q[32'hf]) begin
+                r_k0$d = 32'h0;
+            end
+            else begin
+                r_k0$d = r_thl$q;
+            end
+        end
+        else begin
+            r_thsum_b$d = (thl17 + thh17) ^ 32'h10000;
+            r_k0$d = r_thl$q;
+        end
         is_upd = m2_valid$q && ~m2_kind$q[32'h1];
         // Zero weights are killed: no write, no spike check.
         do_upd = is_upd && m2_wnz$q;
@@ -26371,22 +27064,27 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
             s17_biased = ((m2_s16$q) & 17'h1ffff) | 32'h10000;
         end
         lo_sub = s17_biased < r_thsum_b$q;
-        if (spike) begin
-            if (r_rtz$q) begin
-                new16 = r_k0$q;
-            end
-            else if (lo_sub) begin
-                new16 = r_thl$q;
-            end
-            else begin
-                new16 = s_sub;
-            end
-        end
-        else if (lo_s) begin
-            new16 = r_thl$q;
+        // Two LUT levels after the compares: m2_ovr (registered) kills both compares, so a write item or a
+        // neuron configuration write (m2_s16 = the value to write) passes m2_s16 through.
+        spike_g = spike && ~m2_ovr$q;
+        lo_s_g = lo_s && ~m2_ovr$q;
+        if (lo_sub) begin
+            sb16 = r_k0$q;
         end
         else begin
-            new16 = m2_s16$q;
+            sb16 = s_sub;
+        end
+        if (lo_s_g) begin
+            nb16 = r_thl$q;
+        end
+        else begin
+            nb16 = m2_s16$q;
+        end
+        if (spike_g) begin
+            new16 = sb16;
+        end
+        else begin
+            new16 = nb16;
         end
         // The neuron's word after M2 (written or not): forwarded to M1 at distance 1.
         if (do_upd) begin
@@ -26448,29 +27146,31 @@ module board_ulx3s$chip$core8(clock,reset,in_valid,in_ready,in_kind,in_c,in_x,in
         m2_f$d = m_f$q;
         m2_x$d = m_x$q;
         m2_y$d = m_y$q;
-        m2_naddr$d = m_naddr$q;
-        m2_s16$d = s16;
         m2_wnz$d = w16 != 32'h0;
-        if (m_kind$q == 32'h2) begin
+        // Config writes of the neuron region go through the M2 registers (the core is idle then, M1 and M2 are empty):
+        // they reach the memory one edge after cfg_valid; like a write item, they pass through new16 (m2_ovr).
+        cfg_neuron = cfg_valid && (cfg_region == region_neuron);
+        m2_cfgw$d = cfg_neuron;
+        ovr_next = cfg_neuron || (m_kind$q == 32'h2);
+        m2_ovr$d = ovr_next;
+        if (cfg_neuron) begin
+            m2_naddr$d = ((cfg_off) & 14'h3fff);
+            m2_val$d = cfg_data[(32'h0)+:(16)];
+            m2_s16$d = cfg_data[(32'h0)+:(16)];
+        end
+        else if (m_kind$q == 32'h2) begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = m_value$q;
+            m2_s16$d = m_value$q;
         end
         else begin
+            m2_naddr$d = m_naddr$q;
             m2_val$d = v16;
+            m2_s16$d = s16;
         end
-        wr_en = m2_wr;
+        wr_en = m2_wr || m2_cfgw$q;
         wr_addr = m2_naddr$q;
-        if (do_write) begin
-            wr_data = m2_val$q;
-        end
-        else begin
-            wr_data = new16;
-        end
-        // Config writes share the write port (the core is idle then; nothing in flight forwards from them).
-        if (cfg_valid && (cfg_region == region_neuron)) begin
-            wr_en = 1'b1;
-            wr_addr = ((cfg_off) & 14'h3fff);
-            wr_data = cfg_data[(32'h0)+:(16)];
-        end
+        wr_data = new16;
         nmem$write_enable = wr_en;
         nmem$write_address = wr_addr;
         nmem$write_data = wr_data;
@@ -26818,6 +27518,25 @@ module board_ulx3s$chip$core8$kmem(read_address,read_clock,read_data,write_addre
 endmodule // board_ulx3s$chip$core8$kmem
 
 
+module board_ulx3s$chip$core8$m2_cfgw(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core8$m2_cfgw
+
+
 module board_ulx3s$chip$core8$m2_f(d,q,clock);
 
     // Module arguments
@@ -26873,6 +27592,25 @@ module board_ulx3s$chip$core8$m2_naddr(d,q,clock);
     end
 
 endmodule // board_ulx3s$chip$core8$m2_naddr
+
+
+module board_ulx3s$chip$core8$m2_ovr(d,q,clock);
+
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+
+    always @(posedge clock) begin
+       q <= d;
+    end
+
+endmodule // board_ulx3s$chip$core8$m2_ovr
 
 
 module board_ulx3s$chip$core8$m2_s16(d,q,clock);
