@@ -391,19 +391,26 @@ fn print_report(r: &Report) {
 }
 
 fn draw_confusion<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, r: &Report) -> Result<()> {
+    use plotters::coord::ranged1d::SegmentValue;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {x:?}");
     root.fill(&WHITE).map_err(e)?;
     let (nr, nc) = (r.classes.len(), r.classes.len() + 1);
     let title = format!("accuracy {:.2}% ({} / {})", 100.0 * r.accuracy, r.correct, r.samples);
+    // Segmented axes: one labelled cell per class; row 0 (the first label) at the top.
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0..nc, 0..nr)
+        .build_cartesian_2d((0..nc).into_segmented(), (0..nr).into_segmented())
         .map_err(e)?;
     let cols: Vec<String> = r.classes.iter().cloned().chain(["none".to_string()]).collect();
     let rows = r.classes.clone();
+    let at = |v: &SegmentValue<usize>| match *v {
+        SegmentValue::Exact(i) | SegmentValue::CenterOf(i) => Some(i),
+        SegmentValue::Last => None,
+    };
     chart
         .configure_mesh()
         .disable_mesh()
@@ -411,8 +418,8 @@ fn draw_confusion<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Sh
         .y_desc("label")
         .x_labels(nc)
         .y_labels(nr)
-        .x_label_formatter(&|x| cols.get(*x).cloned().unwrap_or_default())
-        .y_label_formatter(&|y| rows.get(nr.saturating_sub(1 + *y)).cloned().unwrap_or_default())
+        .x_label_formatter(&|v| at(v).and_then(|i| cols.get(i).cloned()).unwrap_or_default())
+        .y_label_formatter(&|v| at(v).filter(|&i| i < nr).and_then(|i| rows.get(nr - 1 - i).cloned()).unwrap_or_default())
         .label_style(("sans-serif", 12))
         .draw()
         .map_err(e)?;
@@ -422,10 +429,10 @@ fn draw_confusion<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Sh
         for (j, &v) in row.iter().enumerate() {
             let shade = 255 - (200 * v / max) as u8;
             let color = if j == i { RGBColor(shade, 255, shade) } else { RGBColor(255, shade, shade) };
-            chart.draw_series(std::iter::once(Rectangle::new([(j, y), (j + 1, y + 1)], color.filled()))).map_err(e)?;
-            chart
-                .draw_series(std::iter::once(Text::new(v.to_string(), (j, y + 1), ("sans-serif", 14).into_font().color(&BLACK))))
-                .map_err(e)?;
+            let cell = [(SegmentValue::Exact(j), SegmentValue::Exact(y)), (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1))];
+            chart.draw_series(std::iter::once(Rectangle::new(cell, color.filled()))).map_err(e)?;
+            let style = ("sans-serif", 14).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center));
+            chart.draw_series(std::iter::once(Text::new(v.to_string(), (SegmentValue::CenterOf(j), SegmentValue::CenterOf(y)), style))).map_err(e)?;
         }
     }
     root.present().map_err(e)
