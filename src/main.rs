@@ -45,6 +45,8 @@ enum Command {
     Plot(cmd::plot::Args),
     /// List the named chip presets.
     Presets,
+    /// Accuracy on a labelled dataset folder (one folder per class) on the bit-exact model; `eval merge` joins shards.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Import(a) => cmd::import::run(a),
         Command::Plot(a) => cmd::plot::run(a),
         Command::Presets => cmd::presets::run(),
+        Command::Eval(a) => cmd::eval::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -177,3 +177,16 @@ fn presets_lists_reference_chip() {
     assert_eq!(o.status.code(), Some(0));
     assert!(out.contains("reference") && out.contains("core 8"), "{out}");
 }
+
+#[test]
+fn check_json_type_error_names_the_field_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/dvs_3layer.json")).unwrap()).unwrap();
+    cfg["cnn_layers"][2]["kernel_size"] = "3".into();
+    let p = write(dir.path(), "typed.json", &cfg.to_string());
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cnn_layers[2].kernel_size: invalid type: string \"3\", expected i64 at line 1 column"), "{err}");
+}

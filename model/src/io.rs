@@ -12,6 +12,8 @@
 //!   with fields x, y, t, p (or an (N, 4) integer array t, x, y, p); see [`crate::npy`].
 //! - **AEDAT4** (`.aedat4`): DVS events recorded by iniVation's DV software,
 //!   uncompressed, LZ4 or Zstandard; see [`crate::aedat`].
+//! - **N-MNIST / N-Caltech101** (`.bin`): 40-bit ATIS events; see [`crate::nmnist_bin`].
+//! - **Prophesee** (`.dat`): CD events as in N-CARS / Gen1; see [`crate::prophesee_dat`].
 //!
 //! Outputs: JSON Lines (`{"t":..,"kind":"spike"|"monitor"|"neuron_value",...}`)
 //! or CSV (`t,kind,layer,f,x,y,value`).
@@ -36,7 +38,7 @@ pub enum EventFileError {
     /// The I/O error is part of the message (not a chained source), so it is printed once.
     #[error("{path}: {error}")]
     Io { path: String, error: std::io::Error },
-    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy or .aedat4")]
+    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy, .aedat4, .bin (N-MNIST) or .dat (Prophesee)")]
     Format { path: String, ext: String },
     /// A bad event in a binary file (`record` is the 1-based event index).
     #[error("{path}: record {record}: {message}")]
@@ -58,6 +60,10 @@ pub enum Format {
     Npy,
     /// AEDAT4 (input only).
     Aedat4,
+    /// N-MNIST / N-Caltech101 binary, 40-bit ATIS events (input only).
+    NmnistBin,
+    /// Prophesee `.dat` CD events, as in N-CARS / Gen1 (input only).
+    PropheseeDat,
 }
 
 impl Format {
@@ -69,27 +75,64 @@ impl Format {
             "jsonl" | "ndjson" => Ok(Format::JsonLines),
             "npy" => Ok(Format::Npy),
             "aedat4" => Ok(Format::Aedat4),
+            "bin" => Ok(Format::NmnistBin),
+            "dat" => Ok(Format::PropheseeDat),
             _ => Err(EventFileError::Format { path: path.display().to_string(), ext }),
         }
     }
 }
 
+/// Which coordinates DVS events may have while a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DvsBounds {
+    /// The chip's 128 × 128 DVS input (the default): a larger coordinate is
+    /// an error naming the record, the sensor size when the file declares it,
+    /// and the flags that fit a larger sensor.
+    #[default]
+    Chip,
+    /// The sensor's own coordinates (below the size the file declares, else
+    /// anything that fits 16 bits), for an [`crate::transform::InputTransform`]
+    /// to fit them to the chip afterwards.
+    Sensor,
+}
+
+/// What the readers check. A plain `usize` (the number of cores) means
+/// [`DvsBounds::Chip`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub n_cores: usize,
+    pub dvs: DvsBounds,
+}
+
+impl From<usize> for ReadOptions {
+    fn from(n_cores: usize) -> Self {
+        Self { n_cores, dvs: DvsBounds::Chip }
+    }
+}
+
+/// Appended to an out-of-range DVS coordinate error.
+pub const FIT_HINT: &str = "fit a larger sensor to the 128×128 DVS input with --downsample N and/or --crop X,Y";
+
 /// Reads a host input file; items are checked against the static limits of a
-/// chip with `n_cores` cores (spec §8).
-pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+/// chip with `n_cores` cores (spec §8), or, with [`DvsBounds::Sensor`], DVS
+/// events against the sensor's size.
+pub fn read_inputs(path: &Path, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let opts = opts.into();
     let fmt = Format::from_path(path)?;
     let name = path.display().to_string();
     let io = |error| EventFileError::Io { path: name.clone(), error };
     match fmt {
-        Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
-        Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
+        Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::NmnistBin => return crate::nmnist_bin::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::PropheseeDat => return crate::prophesee_dat::parse(&std::fs::read(path).map_err(io)?, &name, opts),
         Format::Csv | Format::JsonLines => {}
     }
     let file = std::fs::File::open(path).map_err(io)?;
     let reader = std::io::BufReader::new(file);
     match fmt {
-        Format::Csv => parse_csv(reader, &name, n_cores),
-        _ => parse_jsonl(reader, &name, n_cores),
+        Format::Csv => parse_csv(reader, &name, opts),
+        _ => parse_jsonl(reader, &name, opts),
     }
 }
 
@@ -167,33 +210,63 @@ fn raw_to_item(r: &RawItem, n_cores: usize) -> Result<HostInput, String> {
     Ok(item)
 }
 
-/// A DVS item from wide integers, every field checked against its static
-/// limit (the one table in [`static_limit`]).
-pub(crate) fn dvs_item(x: i64, y: i64, p: i64) -> Result<HostInput, String> {
-    for (label, v) in [("x", x), ("y", y), ("p", p)] {
-        let (lo, hi) = static_limit("dvs", label, 0).expect("dvs fields have limits");
-        if v < lo || v > hi {
-            return Err(format!("dvs: field {label} = {v} is out of range {lo}..={hi}"));
-        }
-    }
-    Ok(HostInput::Dvs { x: x as u16, y: y as u16, p: p as u8 })
-}
-
 /// Collects items read from a file: checks each against the chip's static
-/// limits and that timestamps never decrease.
+/// limits (DVS events against the sensor's size with [`DvsBounds::Sensor`])
+/// and that timestamps never decrease.
 pub(crate) struct TimeOrdered {
     pub items: Vec<Timed<HostInput>>,
     last_t: u64,
-    n_cores: usize,
+    opts: ReadOptions,
+    /// (width, height) the file declares, if any.
+    sensor: Option<(u32, u32)>,
 }
 
 impl TimeOrdered {
-    pub fn new(n_cores: usize) -> Self {
-        Self { items: Vec::new(), last_t: 0, n_cores }
+    pub fn new(opts: impl Into<ReadOptions>) -> Self {
+        Self { items: Vec::new(), last_t: 0, opts: opts.into(), sensor: None }
+    }
+
+    /// The sensor size the file declares (AEDAT4 stream info, .dat header).
+    pub fn set_sensor(&mut self, width: u32, height: u32) {
+        self.sensor = Some((width, height));
+    }
+
+    /// A DVS item from wide integers, every field checked against its limit:
+    /// the static limit of the chip (the one table in [`static_limit`]) or the sensor's size.
+    pub fn dvs(&self, x: i64, y: i64, p: i64) -> Result<HostInput, String> {
+        let (plo, phi) = static_limit("dvs", "p", 0).expect("dvs fields have limits");
+        for (label, v) in [("x", x), ("y", y)] {
+            let (lo, chip_hi) = static_limit("dvs", label, 0).expect("dvs fields have limits");
+            let sensor_hi = self.sensor.map(|(w, h)| i64::from(if label == "x" { w } else { h }) - 1);
+            let hi = match self.opts.dvs {
+                DvsBounds::Chip => chip_hi,
+                DvsBounds::Sensor => sensor_hi.unwrap_or(i64::from(u16::MAX)),
+            };
+            if v < lo || v > hi {
+                let mut m = format!("dvs: field {label} = {v} is out of range {lo}..={hi}");
+                match (self.opts.dvs, self.sensor) {
+                    (DvsBounds::Chip, Some((w, h))) if v > hi => m += &format!(" (the file's sensor is {w}×{h}); {FIT_HINT}"),
+                    (DvsBounds::Chip, None) if v > hi => m += &format!("; {FIT_HINT}"),
+                    (DvsBounds::Sensor, Some((w, h))) => m += &format!(" (outside the {w}×{h} sensor the file declares)"),
+                    _ => {}
+                }
+                return Err(m);
+            }
+        }
+        if p < plo || p > phi {
+            return Err(format!("dvs: field p = {p} is out of range {plo}..={phi}"));
+        }
+        Ok(HostInput::Dvs { x: x as u16, y: y as u16, p: p as u8 })
     }
 
     pub fn push(&mut self, t: u64, item: HostInput) -> Result<(), String> {
-        check_item(&item, self.n_cores).map_err(|e| e.to_string())?;
+        match item {
+            // DVS coordinates are checked against the bounds in force (and name the sensor).
+            HostInput::Dvs { x, y, p } => {
+                self.dvs(x.into(), y.into(), p.into())?;
+            }
+            _ => check_item(&item, self.opts.n_cores).map_err(|e| e.to_string())?,
+        }
         if t < self.last_t {
             return Err(format!("timestamp {t} is before the previous item's {}; items must be in time order", self.last_t));
         }
@@ -204,8 +277,10 @@ impl TimeOrdered {
 }
 
 /// Parses JSON Lines host input. Blank lines are skipped.
-pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
-    let mut out = TimeOrdered::new(n_cores);
+pub fn parse_jsonl(reader: impl BufRead, name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let opts = opts.into();
+    let n_cores = opts.n_cores;
+    let mut out = TimeOrdered::new(opts);
     for (i, line) in reader.lines().enumerate() {
         let lineno = i + 1;
         let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
@@ -225,10 +300,10 @@ pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<V
 }
 
 /// Parses DVS events as CSV `t,x,y,p` (optional header naming the columns).
-pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+pub fn parse_csv(reader: impl BufRead, name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
     let mut cols: [usize; 4] = [0, 1, 2, 3]; // positions of t, x, y, p
-    let mut out = TimeOrdered::new(n_cores);
+    let mut out = TimeOrdered::new(opts);
     let mut first = true;
     for rec in rdr.records() {
         let rec = rec.map_err(|e| EventFileError::Line {
@@ -259,7 +334,8 @@ pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec
             s.parse::<i64>().map_err(|_| err(format!("{label} = {s:?} is not an integer")))
         };
         let (x, y, p) = (num(get(1, "x")?, "x")?, num(get(2, "y")?, "y")?, num(get(3, "p")?, "p")?);
-        out.push(t, dvs_item(x, y, p).map_err(err)?).map_err(err)?;
+        let item = out.dvs(x, y, p).map_err(err)?;
+        out.push(t, item).map_err(err)?;
     }
     Ok(out.items)
 }
@@ -271,6 +347,8 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
     match fmt {
         Format::Npy => return Err(EventFileError::NotOutput { path: name, format: ".npy" }),
         Format::Aedat4 => return Err(EventFileError::NotOutput { path: name, format: ".aedat4" }),
+        Format::NmnistBin => return Err(EventFileError::NotOutput { path: name, format: ".bin (N-MNIST)" }),
+        Format::PropheseeDat => return Err(EventFileError::NotOutput { path: name, format: ".dat (Prophesee)" }),
         Format::Csv | Format::JsonLines => {}
     }
     let io = |error| EventFileError::Io { path: name.clone(), error };
@@ -287,7 +365,7 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
 /// Writes host outputs to any writer.
 pub fn write_outputs_to(w: &mut impl Write, fmt: Format, items: &[Timed<HostOutput>]) -> std::io::Result<()> {
     match fmt {
-        Format::Npy | Format::Aedat4 => {
+        Format::Npy | Format::Aedat4 | Format::NmnistBin | Format::PropheseeDat => {
             return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "outputs are written as JSON Lines or CSV only"))
         }
         Format::JsonLines => {

@@ -24,8 +24,11 @@ pub mod events;
 pub mod io;
 pub mod memory;
 pub mod neuron;
+pub mod nmnist_bin;
 pub mod npy;
 pub mod presets;
+pub mod prophesee_dat;
+pub mod transform;
 pub mod validate;
 
 pub use chip::{ChipModel, ItemError};

@@ -10,7 +10,7 @@
 use std::io::Write;
 
 use crate::events::{HostInput, Timed};
-use crate::io::{dvs_item, EventFileError, TimeOrdered};
+use crate::io::{EventFileError, ReadOptions, TimeOrdered};
 
 /// One scalar type of the header's `descr` (`'<i8'`, `'|b1'`, `'<f4'`, `'?'` ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +221,7 @@ fn layout(header: &str) -> Result<(Layout, usize), String> {
 }
 
 /// Parses a `.npy` file's bytes into DVS host items.
-pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+pub fn parse(bytes: &[u8], name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let bad = |message: String| EventFileError::Invalid { path: name.to_string(), message };
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));
@@ -238,7 +238,7 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
     if data.len() < n * lay.record {
         return Err(bad(format!("{n} records of {} bytes announced but only {} data bytes", lay.record, data.len())));
     }
-    let mut out = TimeOrdered::new(n_cores);
+    let mut out = TimeOrdered::new(opts);
     for r in 0..n {
         let rec = &data[r * lay.record..(r + 1) * lay.record];
         let err = |message: String| EventFileError::Record { path: name.to_string(), record: r + 1, message };
@@ -250,7 +250,7 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
         let t = u64::try_from(v[0]).map_err(|_| err(format!("timestamp {} is not a whole number of microseconds ≥ 0", v[0])))?;
         // Values beyond i64 saturate; they are out of range either way.
         let wide = |v: i128| v.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        let item = dvs_item(wide(v[1]), wide(v[2]), wide(v[3])).map_err(&err)?;
+        let item = out.dvs(wide(v[1]), wide(v[2]), wide(v[3])).map_err(&err)?;
         out.push(t, item).map_err(err)?;
     }
     Ok(out.items)

@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let (cfg, items) = a.inputs.load()?;
+    let (cfg, items, transform) = a.inputs.load_transformed()?;
     if let Some(o) = &a.out {
         spikehdl_model::io::Format::from_path(o)?; // fail before simulating
     }
@@ -46,7 +46,12 @@ pub fn run(a: Args) -> Result<u8> {
     if let Some(o) = &a.out {
         spikehdl_model::io::write_outputs(o, &outputs)?;
     }
-    let summary = summarize(&chip, &items, &outputs, secs);
+    let mut summary = summarize(&chip, &items, &outputs, secs);
+    if let Some(tr) = transform {
+        let (x, y) = tr.crop.unwrap_or((0, 0));
+        summary["input_transform"] =
+            serde_json::json!({ "downsample": tr.downsample, "crop": [x, y], "kept": tr.kept, "dropped": tr.dropped });
+    }
     print_summary(&summary);
     match &a.out {
         Some(o) => println!("wrote {} output events to {}", outputs.len(), o.display()),
