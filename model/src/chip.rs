@@ -82,6 +82,18 @@ impl ChipModel {
     pub fn core(&self, i: usize) -> Option<&CoreModel> {
         self.cores.get(i).and_then(|c| c.as_ref())
     }
+    /// Selects the update loop of every core; `false` (and no change) if the
+    /// CPU lacks it. Every level gives the same results bit for bit.
+    pub fn set_kernel_level(&mut self, level: crate::kernel::Level) -> bool {
+        if !level.is_supported() {
+            return false;
+        }
+        for c in self.cores.iter_mut().flatten() {
+            c.set_kernel_level(level);
+        }
+        true
+    }
+
     /// Counters of core `i` (an unconfigured core only counts errors).
     pub fn core_counters(&self, i: usize) -> CoreCounters {
         match self.core(i) {

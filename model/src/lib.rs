@@ -16,12 +16,14 @@
 //! The model depends on nothing HDL-, Verilator- or CLI-related.
 
 pub mod aedat;
+pub mod bench_net;
 pub mod chip;
 pub mod config;
 pub mod core;
 pub mod dvs;
 pub mod events;
 pub mod io;
+pub mod kernel;
 pub mod memory;
 pub mod neuron;
 pub mod npy;
