@@ -27,6 +27,7 @@ pub mod kernel;
 pub mod memory;
 pub mod neuron;
 pub mod npy;
+pub mod pipeline;
 pub mod presets;
 pub mod validate;
 
