@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_net;
 pub mod check;
 pub mod cosim;
 pub mod export_rtl;
@@ -44,6 +45,20 @@ impl RunInputs {
         let items = spikehdl_model::io::read_inputs(&self.events, cfg.n_cores())?;
         let items = match self.leak_period_us {
             Some(p) => with_leak_ticks(&items, p),
+            None => items,
+        };
+        Ok((cfg, items))
+    }
+}
+
+impl RunInputs {
+    /// The validated configuration and the input items as a stream (constant
+    /// memory; leak ticks inserted on the fly).
+    pub fn open(&self) -> Result<(ValidConfig, spikehdl_model::io::InputStream)> {
+        let cfg = load_config(&self.config)?;
+        let items = spikehdl_model::io::open_inputs(&self.events, cfg.n_cores())?;
+        let items: spikehdl_model::io::InputStream = match self.leak_period_us {
+            Some(p) => Box::new(spikehdl_model::io::LeakTicks::new(items, p)),
             None => items,
         };
         Ok((cfg, items))
