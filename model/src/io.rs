@@ -304,7 +304,7 @@ impl<R: BufRead> Iterator for JsonlStream<R> {
 /// CSV `t,x,y,p`, one record per call, one reused record buffer.
 pub struct CsvStream<R> {
     rdr: csv::Reader<R>,
-    rec: csv::StringRecord,
+    rec: csv::ByteRecord,
     name: String,
     cols: [usize; 4],
     first: bool,
@@ -312,16 +312,40 @@ pub struct CsvStream<R> {
     done: bool,
 }
 
+/// A plain decimal integer (optional sign, digits, no overflow): exactly
+/// what `str::parse::<i64>` accepts without error, fast. `None` otherwise
+/// (the caller then takes the slow path, which words the error).
+#[inline]
+fn fast_i64(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(if neg { -v } else { v })
+}
+
 impl<R: BufRead> CsvStream<R> {
     pub fn new(reader: R, name: &str, n_cores: usize) -> Self {
         let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
         // Positions of t, x, y, p.
-        Self { rdr, rec: csv::StringRecord::new(), name: name.to_string(), cols: [0, 1, 2, 3], first: true, order: TimeOrdered::new(n_cores), done: false }
+        Self { rdr, rec: csv::ByteRecord::new(), name: name.to_string(), cols: [0, 1, 2, 3], first: true, order: TimeOrdered::new(n_cores), done: false }
     }
 
     fn item(&mut self) -> Result<Option<Timed<HostInput>>, EventFileError> {
         loop {
-            let more = self.rdr.read_record(&mut self.rec).map_err(|e| EventFileError::Line {
+            let more = self.rdr.read_byte_record(&mut self.rec).map_err(|e| EventFileError::Line {
                 path: self.name.clone(),
                 line: e.position().map_or(0, |p| p.line() as usize),
                 message: e.to_string(),
@@ -329,10 +353,22 @@ impl<R: BufRead> CsvStream<R> {
             if !more {
                 return Ok(None);
             }
-            let rec = &self.rec;
-            let lineno = rec.position().map_or(0, |p| p.line() as usize);
+            let lineno = self.rec.position().map_or(0, |p| p.line() as usize);
             let name = &self.name;
             let err = |message: String| EventFileError::Line { path: name.clone(), line: lineno, message };
+            // Fast path: four plain integers (the common case by far).
+            if !self.first && self.rec.len() == 4 {
+                let c = self.cols;
+                let f = |k: usize| fast_i64(&self.rec[c[k]]);
+                if let (Some(t), Some(x), Some(y), Some(p)) = (f(0), f(1), f(2), f(3)) {
+                    if t >= 0 && !self.rec[c[0]].starts_with(b"-") {
+                        let item = dvs_item(x, y, p).map_err(err)?;
+                        self.order.check(t as u64, &item).map_err(err)?;
+                        return Ok(Some(Timed { t: t as u64, item }));
+                    }
+                }
+            }
+            let rec = csv::StringRecord::from_byte_record(self.rec.clone()).map_err(|e| err(format!("invalid UTF-8: {e}")))?;
             if std::mem::take(&mut self.first) && rec.iter().any(|f| f.parse::<f64>().is_err()) {
                 // A header: map column names to positions.
                 let find = |names: &[&str]| rec.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
@@ -535,4 +571,28 @@ pub fn write_inputs_jsonl(w: &mut impl Write, items: &[Timed<HostInput>]) -> std
         w.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast_i64;
+
+    #[test]
+    fn fast_i64_accepts_only_what_parse_accepts_with_the_same_value() {
+        let cases = [
+            "0", "7", "-7", "+7", "-0", "127", "128", "999999999999999999", "9223372036854775807", "-9223372036854775808",
+            "99999999999999999999", "", "-", "+", "1.0", "1e3", " 1", "0x10", "--1", "+-1", "00012", "１",
+        ];
+        for s in cases {
+            let fast = fast_i64(s.as_bytes());
+            if let Some(v) = fast {
+                assert_eq!(s.parse::<i64>().ok(), Some(v), "{s:?}");
+            }
+            // Everything plain up to 18 digits takes the fast path.
+            let plain = s.trim_start_matches(['-', '+']);
+            if s.len() - plain.len() <= 1 && !plain.is_empty() && plain.len() <= 18 && plain.bytes().all(|b| b.is_ascii_digit()) {
+                assert!(fast.is_some(), "{s:?}");
+            }
+        }
+    }
 }
