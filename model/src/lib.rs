@@ -6,6 +6,8 @@
 //! | decision | where |
 //! |---|---|
 //! | zero-weight skip, saturation, threshold_low floor | [`neuron::apply`] |
+//! | (the same rule, branch-free over a strip of lanes; checked against `apply` at the rails for every dispatch level) | [`kernel`] |
+//! | when cores may run on several threads (the thread rule) | [`pipeline::pipeline_rule`] |
 //! | kernel and neuron memory addresses | [`memory::AddressBits`] |
 //! | update order within one input spike | [`core::CoreModel`] (`spike`) |
 //! | out-of-shape input counted as a core error | [`core::CoreModel`] |
