@@ -56,6 +56,7 @@ fn dest(layer: i64, enable: bool, pooling: i64) -> DestinationConfig {
     DestinationConfig { layer, enable, pooling, feature_shift: 0 }
 }
 
+#[allow(clippy::too_many_arguments)] // one line per layer of the network reads best
 fn conv(c: i64, size_in: i64, f: i64, k: i64, pad: i64, th: i64, rng: &mut Rng, to: DestinationConfig) -> CnnLayerConfig {
     let size_out = size_in + 2 * pad - k + 1;
     let ku = k as usize;
@@ -135,42 +136,6 @@ pub fn write_events_csv(w: &mut impl std::io::Write, n: usize, seed: u64) -> std
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bundled_example_is_fresh() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bench_net.json");
-        let text = std::fs::read_to_string(path).expect("examples/bench_net.json");
-        assert!(
-            text == config_json(),
-            "examples/bench_net.json is stale: regenerate with \
-             `cargo run --release -p spikehdl-model --example bench_net -- config > examples/bench_net.json`"
-        );
-    }
-
-    #[test]
-    fn config_is_valid_and_events_are_in_range_and_time_order() {
-        let v = crate::validate(&config()).expect("benchmark network validates");
-        assert_eq!(v.layers.iter().filter(|l| l.is_some()).count(), 4);
-        let ev: Vec<_> = events(20_000, EVENT_SEED).collect();
-        assert!(ev.windows(2).all(|w| w[0].t <= w[1].t));
-        assert!(ev.last().unwrap().t < DURATION_US);
-        // The bar: at a fixed time most events sit within a few pixels of phase·128.
-        let near = ev
-            .iter()
-            .filter(|e| {
-                let HostInput::Dvs { x, .. } = e.item else { return false };
-                let centre = (e.t as f64 / DURATION_US as f64 * 4.0).fract() * 128.0;
-                let d = (x as f64 - centre).rem_euclid(128.0);
-                d.min(128.0 - d) <= 6.5
-            })
-            .count();
-        assert!(near as f64 > 0.88 * ev.len() as f64, "{near} of {} near the bar", ev.len());
-    }
-}
-
 /// [`config`] as the JSON of `examples/bench_net.json`: indented, with each
 /// innermost array of numbers (a kernel row) on one line.
 pub fn config_json() -> String {
@@ -209,5 +174,41 @@ fn pretty(v: &serde_json::Value, indent: usize, s: &mut String) {
             s.push('}');
         }
         _ => s.push_str(&serde_json::to_string(v).expect("scalar serializes")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_example_is_fresh() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bench_net.json");
+        let text = std::fs::read_to_string(path).expect("examples/bench_net.json");
+        assert!(
+            text == config_json(),
+            "examples/bench_net.json is stale: regenerate with \
+             `cargo run --release -p spikehdl-model --example bench_net -- config > examples/bench_net.json`"
+        );
+    }
+
+    #[test]
+    fn config_is_valid_and_events_are_in_range_and_time_order() {
+        let v = crate::validate(&config()).expect("benchmark network validates");
+        assert_eq!(v.layers.iter().filter(|l| l.is_some()).count(), 4);
+        let ev: Vec<_> = events(20_000, EVENT_SEED).collect();
+        assert!(ev.windows(2).all(|w| w[0].t <= w[1].t));
+        assert!(ev.last().unwrap().t < DURATION_US);
+        // The bar: at a fixed time most events sit within a few pixels of phase·128.
+        let near = ev
+            .iter()
+            .filter(|e| {
+                let HostInput::Dvs { x, .. } = e.item else { return false };
+                let centre = (e.t as f64 / DURATION_US as f64 * 4.0).fract() * 128.0;
+                let d = (x as f64 - centre).rem_euclid(128.0);
+                d.min(128.0 - d) <= 6.5
+            })
+            .count();
+        assert!(near as f64 > 0.88 * ev.len() as f64, "{near} of {} near the bar", ev.len());
     }
 }

@@ -287,7 +287,10 @@ impl<E> Tx<E> {
     }
 }
 
-fn channel<E>(batch: usize) -> (Tx<E>, Receiver<Vec<Msg<E>>>, SyncSender<Vec<Msg<E>>>) {
+/// One channel: the batching sender, its receiver, and the receiver's recycling sender.
+type Channel<E> = (Tx<E>, Receiver<Vec<Msg<E>>>, SyncSender<Vec<Msg<E>>>);
+
+fn channel<E>(batch: usize) -> Channel<E> {
     let (tx, rx) = sync_channel(DEPTH);
     let (rtx, rrx) = sync_channel(DEPTH + 2);
     (Tx::new(tx, rrx, batch.max(1)), rx, rtx)
@@ -366,7 +369,6 @@ where
     // Unconfigured cores belong to the first stage (it counts items sent to them).
     stages[0].extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()));
     report.stages = stages.iter().map(|s| s.iter().copied().filter(|&i| chip.core(i).is_some()).collect()).collect();
-    drop(step);
     let (items, outputs, result) = run_pipeline(chip, &stages, opts.batch, inputs, &mut sink);
     report.items += items;
     report.outputs += outputs;
@@ -501,7 +503,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                     outs.clear();
                     // Checked above; acyclic, so the runaway guard cannot trigger either.
                     let _ = model.accept(&item, &mut outs);
-                    emit(model, t, &mut outs, tx)
+                    emit(model, t, &outs, tx)
                 }
                 Msg::Core { core, item } => {
                     if model.is_remote(core.into()) {
@@ -510,7 +512,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                         outs.clear();
                         // Acyclic: the runaway guard cannot trigger.
                         let _ = model.accept_routed(core.into(), item, &mut outs);
-                        emit(model, t, &mut outs, tx)
+                        emit(model, t, &outs, tx)
                     }
                 }
                 Msg::Out(o) => tx.push(Msg::Out(o)),
@@ -531,7 +533,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
     }
 }
 
-fn emit<E>(model: &mut ChipModel, t: u64, outs: &mut Vec<HostOutput>, tx: &mut Tx<E>) -> bool {
+fn emit<E>(model: &mut ChipModel, t: u64, outs: &[HostOutput], tx: &mut Tx<E>) -> bool {
     for &o in outs.iter() {
         if !tx.push(Msg::Out(Timed { t, item: o })) {
             return false;

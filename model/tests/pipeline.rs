@@ -40,9 +40,9 @@ fn small_layer(k: i64, seed: u64, th: i64, monitor: bool) -> spikehdl_model::con
     l.threshold_high = th;
     l.threshold_low = -th;
     l.monitor_enable = monitor;
-    l.leak_enable = seed % 3 == 0;
+    l.leak_enable = seed.is_multiple_of(3);
     l.biases = Some((0..4).map(|i| (seed as i64 + i) % 7 - 3).collect());
-    l.return_to_zero = seed % 2 == 0;
+    l.return_to_zero = seed.is_multiple_of(2);
     l
 }
 
