@@ -65,6 +65,17 @@ impl InputTransform {
         items.into_iter().filter_map(|it| self.apply(it)).collect()
     }
 
+    /// The transform as an iterator step over a stream of items (errors pass
+    /// through): returns the stream and a handle that holds the final counts
+    /// once the stream is exhausted or dropped (it may run on another thread).
+    pub fn stream<I, E>(self, inner: I) -> (Transformed<I>, std::sync::Arc<std::sync::Mutex<InputTransform>>)
+    where
+        I: Iterator<Item = Result<Timed<HostInput>, E>>,
+    {
+        let report = std::sync::Arc::new(std::sync::Mutex::new(self));
+        (Transformed { inner, tr: self, report: report.clone() }, report)
+    }
+
     /// A one-line description for command summaries.
     pub fn describe(&self) -> String {
         let (ox, oy) = self.crop.unwrap_or((0, 0));
@@ -72,6 +83,50 @@ impl InputTransform {
             "downsample {} then 128x128 window at ({ox}, {oy}): {} DVS events kept, {} dropped outside the window",
             self.downsample, self.kept, self.dropped
         )
+    }
+}
+
+/// [`InputTransform::stream`]: dropped items are skipped; the counts are
+/// published to the handle when the stream ends or is dropped.
+pub struct Transformed<I> {
+    inner: I,
+    tr: InputTransform,
+    report: std::sync::Arc<std::sync::Mutex<InputTransform>>,
+}
+
+impl<I> Transformed<I> {
+    fn publish(&self) {
+        // A poisoned lock only means another thread panicked; the counts are still ours to write.
+        *self.report.lock().unwrap_or_else(|e| e.into_inner()) = self.tr;
+    }
+}
+
+impl<I, E> Iterator for Transformed<I>
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>>,
+{
+    type Item = Result<Timed<HostInput>, E>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.inner.next() {
+                None => {
+                    self.publish();
+                    return None;
+                }
+                Some(Err(e)) => return Some(Err(e)),
+                Some(Ok(it)) => {
+                    if let Some(it) = self.tr.apply(it) {
+                        return Some(Ok(it));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<I> Drop for Transformed<I> {
+    fn drop(&mut self) {
+        self.publish();
     }
 }
 
@@ -104,5 +159,17 @@ mod tests {
         let mut id = InputTransform::default();
         assert_eq!(id.apply(dvs(0, 127, 127)), Some(dvs(0, 127, 127)));
         assert_eq!(id.apply(dvs(0, 128, 0)), None);
+    }
+
+    #[test]
+    fn the_stream_step_equals_apply_all_and_reports_its_counts() {
+        let items: Vec<_> = (0..50u16).map(|i| dvs(u64::from(i), i * 7, i * 3)).collect();
+        let mut whole = InputTransform::new(3, Some((2, 1)));
+        let expected = whole.apply_all(items.clone());
+        let (stream, report) = InputTransform::new(3, Some((2, 1))).stream(items.into_iter().map(Ok::<_, ()>));
+        let got: Vec<_> = stream.map(Result::unwrap).collect();
+        assert_eq!(got, expected);
+        assert_eq!(*report.lock().unwrap(), whole);
+        assert!(whole.dropped > 0 && whole.kept > 0, "{whole:?}");
     }
 }

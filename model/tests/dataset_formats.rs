@@ -149,3 +149,44 @@ fn a_320x240_aedat4_recording_names_its_sensor_and_runs_with_downsample() {
     let e = err_text(read_inputs(&tmp("plain.aedat4", &plain), 1));
     assert!(e.contains("x = 130 is out of range 0..=127; fit a larger sensor"), "{e}");
 }
+
+/// The streaming reader (`io::open_inputs`) takes the same options as
+/// `read_inputs` and gives the same items and the same errors, for every
+/// format: the streamed ones (CSV, JSON Lines, .npy) and the ones loaded whole
+/// (.bin, .dat, AEDAT4).
+#[test]
+fn open_inputs_streams_what_read_inputs_reads_in_chip_and_sensor_coordinates() {
+    use spikehdl_model::io::open_inputs;
+    let streamed = |p: &PathBuf, o: ReadOptions| -> Result<Vec<Timed<HostInput>>, EventFileError> { open_inputs(p, o)?.collect() };
+    let ev = [(1u64, 5u16, 6u16, 1u8), (2, 300, 2, 0), (3, 127, 239, 1)];
+    let mut npy_bytes = Vec::new();
+    npy::write_events(&mut npy_bytes, &ev).unwrap();
+    let csv: String = ev.iter().map(|(t, x, y, p)| format!("{t},{x},{y},{p}\n")).collect();
+    let jsonl: String = ev.iter().map(|(t, x, y, p)| format!("{{\"t\":{t},\"kind\":\"dvs\",\"x\":{x},\"y\":{y},\"p\":{p}}}\n")).collect();
+    let dat_ev = ev.map(|(t, x, y, p)| (t as u32, x, y, p));
+    let files = [
+        tmp("wide.csv", csv.as_bytes()),
+        tmp("wide.jsonl", jsonl.as_bytes()),
+        tmp("wide.npy", &npy_bytes),
+        tmp("wide.dat", &prophesee_dat::encode(&GEN1_HEADER, 12, &dat_ev)),
+        tmp("wide.aedat4", &recording_320x240()),
+        tmp("small.bin", &nmnist_bin::encode(&[(0, 1, 2, 1), (9_000_000, 33, 33, 0)])),
+    ];
+    for p in &files {
+        for o in [ReadOptions::from(1), SENSOR] {
+            let whole = read_inputs(p, o).map_err(|e| e.to_string());
+            let s = streamed(p, o).map_err(|e| e.to_string());
+            assert_eq!(s, whole, "{} {o:?}", p.display());
+        }
+        // x = 300 / 154 does not fit the chip: the error names the record and the flags.
+        if !p.to_string_lossy().ends_with(".bin") {
+            let e = err_text(streamed(p, 1.into()));
+            assert!(e.contains("is out of range 0..=127") && e.contains("--downsample N and/or --crop X,Y"), "{e}");
+            assert!(streamed(p, SENSOR).unwrap().len() == 3, "{}", p.display());
+        }
+    }
+    // The sensor size a .dat declares bounds the stream too.
+    let b = prophesee_dat::encode(&GEN1_HEADER, 12, &[(1, 1, 240, 0)]);
+    let e = err_text(streamed(&tmp("out2.dat", &b), SENSOR));
+    assert!(e.contains("field y = 240 is out of range 0..=239 (outside the 304×240 sensor the file declares)"), "{e}");
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_net;
 pub mod check;
 pub mod cosim;
 pub mod eval;
@@ -31,7 +32,7 @@ pub struct RunInputs {
     /// Chip configuration (JSON).
     #[arg(long)]
     pub config: std::path::PathBuf,
-    /// Host input events: .csv (DVS t,x,y,p), .jsonl (every item kind), .npy (tonic) or .aedat4.
+    /// Host input events: .csv (DVS t,x,y,p), .jsonl (every item kind), .npy (tonic), .aedat4, .bin (N-MNIST) or .dat (Prophesee).
     #[arg(long)]
     pub events: std::path::PathBuf,
     /// Insert a leak tick every N microseconds of event time (the first one N µs
@@ -119,6 +120,33 @@ impl TransformArgs {
         }
     }
 }
+
+impl RunInputs {
+    /// The validated configuration and the input items as a stream (constant
+    /// memory; --downsample / --crop applied and leak ticks inserted on the
+    /// fly, in the order of [`RunInputs::load`]). The handle holds the
+    /// transform's counts once the stream has been consumed (None without
+    /// --downsample / --crop).
+    pub fn open(&self) -> Result<(ValidConfig, spikehdl_model::io::InputStream, Option<TransformReport>)> {
+        let cfg = load_config(&self.config)?;
+        let (items, report): (spikehdl_model::io::InputStream, _) = match self.transform.transform() {
+            None => (spikehdl_model::io::open_inputs(&self.events, cfg.n_cores())?, None),
+            Some(tr) => {
+                let opts = ReadOptions { n_cores: cfg.n_cores(), dvs: DvsBounds::Sensor };
+                let (items, report) = tr.stream(spikehdl_model::io::open_inputs(&self.events, opts)?);
+                (Box::new(items), Some(report))
+            }
+        };
+        let items: spikehdl_model::io::InputStream = match self.leak_period_us {
+            Some(p) => Box::new(spikehdl_model::io::LeakTicks::new(items, p)),
+            None => items,
+        };
+        Ok((cfg, items, report))
+    }
+}
+
+/// Where a streamed [`InputTransform`] leaves its final counts.
+pub type TransformReport = std::sync::Arc<std::sync::Mutex<InputTransform>>;
 
 /// Inserts leak ticks at t0 + k·period (k ≥ 1) before the first item at or after each boundary.
 pub fn with_leak_ticks(items: &[Timed<HostInput>], period: u64) -> Vec<Timed<HostInput>> {
