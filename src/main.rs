@@ -48,6 +48,8 @@ enum Command {
     /// FPGA boards: build a bitstream, run events on a board over its serial port, simulate a board behind a PTY.
     #[command(subcommand)]
     Fpga(cmd::fpga::Fpga),
+    /// Accuracy on a labelled dataset folder (one folder per class) on the bit-exact model; `eval merge` joins shards.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Plot(a) => cmd::plot::run(a),
         Command::Presets => cmd::presets::run(),
         Command::Fpga(c) => cmd::fpga::run(c),
+        Command::Eval(a) => cmd::eval::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

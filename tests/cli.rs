@@ -177,3 +177,55 @@ fn presets_lists_reference_chip() {
     assert_eq!(o.status.code(), Some(0));
     assert!(out.contains("reference") && out.contains("core 8"), "{out}");
 }
+
+#[test]
+fn check_json_type_error_names_the_field_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/dvs_3layer.json")).unwrap()).unwrap();
+    cfg["cnn_layers"][2]["kernel_size"] = "3".into();
+    let p = write(dir.path(), "typed.json", &cfg.to_string());
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cnn_layers[2].kernel_size: invalid type: string \"3\", expected i64 at line 1 column"), "{err}");
+}
+
+#[test]
+fn simulate_threads_and_kernels_write_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    // The benchmark network (a chain with one readout core) pipelines; the
+    // bundled 3-layer example (monitor on core 0, readout on core 2) does not.
+    let ev = dir.path().join("bench.csv");
+    let mut f = std::fs::File::create(&ev).unwrap();
+    spikehdl_model::bench_net::write_events_csv(&mut f, 30_000, 7).unwrap();
+    drop(f);
+    let cases = [
+        ("examples/bench_net.json", ev.to_str().unwrap(), "2 pipeline stages: cores [0,3] [5,6]"),
+        ("examples/dvs_3layer.json", "examples/dvs_3layer_events.csv", "one thread (cores 0, 2 all send events to the host)"),
+    ];
+    for (config, events, two_threads) in cases {
+        let mut files = Vec::new();
+        for (name, extra) in [("one", vec!["--threads", "1", "--kernel", "scalar"]), ("two", vec!["--threads", "2"]), ("three", vec!["--threads", "3", "--kernel", "portable"])] {
+            let out = dir.path().join(format!("{name}.jsonl"));
+            let mut args = vec!["simulate", "--config", config, "--events", events, "--leak-period-us", "1000", "--out", out.to_str().unwrap()];
+            args.extend(extra);
+            let o = run(&args);
+            let (stdout, err) = text(&o);
+            assert_eq!(o.status.code(), Some(0), "{stdout}\n{err}");
+            if name == "one" {
+                assert!(stdout.contains("kernel scalar, one thread"), "{stdout}");
+            } else if name == "two" {
+                assert!(stdout.contains(two_threads), "{stdout}");
+            }
+            assert!(stdout.contains("peak memory (RSS)"), "{stdout}");
+            files.push(std::fs::read_to_string(&out).unwrap());
+        }
+        assert!(!files[0].is_empty(), "{config}");
+        assert!(files[1] == files[0] && files[2] == files[0], "{config}: outputs differ between thread counts or kernels");
+    }
+    let o = run(&["simulate", "--config", "examples/dvs_3layer.json", "--events", "examples/dvs_3layer_events.csv", "--kernel", "avx9000"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("unknown kernel") && err.contains("avx9000"), "{err}");
+}

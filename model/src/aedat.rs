@@ -11,9 +11,12 @@
 //!
 //! Supported: all five compression settings (LZ4 via `lz4_flex`, Zstandard
 //! via the pure-Rust `ruzstd` decoder). Packets of other streams (frames,
-//! IMU, triggers) are skipped by their identifier; the XML is not
-//! interpreted, so every event stream of the file is read (one DVS camera
-//! per file, as the chip has one DVS input). Reading stops at the data table.
+//! IMU, triggers) are skipped by their identifier; every event stream of
+//! the file is read (one DVS camera per file, as the chip has one DVS
+//! input). Reading stops at the data table. Of the XML stream description
+//! only the event stream's `sizeX` / `sizeY` are read ([`sensor_size`]): an
+//! event outside 128 × 128 is then reported with the camera's size and the
+//! `--downsample` / `--crop` flags that fit it.
 //!
 //! Errors name the packet (1-based, with its byte offset) or the event
 //! (1-based index over the whole file).
@@ -21,7 +24,7 @@
 use std::io::Read;
 
 use crate::events::{HostInput, Timed};
-use crate::io::{dvs_item, EventFileError, TimeOrdered};
+use crate::io::{EventFileError, ReadOptions, TimeOrdered};
 
 const MAGIC: &[u8] = b"#!AER-DAT4.0\r\n";
 
@@ -67,6 +70,36 @@ struct Header {
     compression: Compression,
     data_table: i64,
     body: usize,
+    /// (sizeX, sizeY) of the event stream, from the XML stream description.
+    sensor: Option<(u32, u32)>,
+}
+
+/// The sensor size of the first event stream in the XML stream description
+/// (`infoNode`): DV writes, per output stream, a node holding
+/// `<attr key="typeIdentifier" type="string">EVTS</attr>` and a child node
+/// `info` with `<attr key="sizeX" type="int">320</attr>` and `sizeY`.
+/// A plain text search suffices for this fixed layout; None when absent.
+pub fn sensor_size(xml: &str) -> Option<(u32, u32)> {
+    let attr = |s: &str, key: &str| -> Option<u32> {
+        let pat = format!("key=\"{key}\"");
+        let at = s.find(&pat)? + pat.len();
+        let rest = &s[at..];
+        let open = rest.find('>')? + 1;
+        let close = rest[open..].find('<')? + open;
+        rest[open..close].trim().parse().ok()
+    };
+    let mut rest = xml;
+    while let Some(i) = rest.find(">EVTS<") {
+        // The stream's attributes end where the next stream's type starts.
+        let stream = &rest[i..];
+        let end = stream[1..].find("typeIdentifier").map_or(stream.len(), |j| j + 1);
+        let stream = &stream[..end];
+        if let (Some(w), Some(h)) = (attr(stream, "sizeX"), attr(stream, "sizeY")) {
+            return Some((w, h));
+        }
+        rest = &rest[i + 1..];
+    }
+    None
 }
 
 fn header(bytes: &[u8]) -> Result<Header, String> {
@@ -91,16 +124,27 @@ fn header(bytes: &[u8]) -> Result<Header, String> {
         None => -1,
         Some(p) => i64_at(fb, p).ok_or("IOHeader: dataTablePosition is truncated")?,
     };
-    Ok(Header { compression, data_table, body: start + len })
+    let sensor = field(fb, table, 2)
+        .and_then(|p| deref(fb, p))
+        .and_then(|s| {
+            let n = u32_at(fb, s)? as usize;
+            fb.get(s + 4..s + 4 + n)
+        })
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(sensor_size);
+    Ok(Header { compression, data_table, body: start + len, sensor })
 }
 
 /// Parses an AEDAT4 file's bytes into DVS host items.
-pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+pub fn parse(bytes: &[u8], name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
     let invalid = |message: String| EventFileError::Invalid { path: name.to_string(), message };
     let h = header(bytes).map_err(invalid)?;
     let end = if h.data_table >= 0 { (h.data_table as usize).min(bytes.len()) } else { bytes.len() };
     let mut pos = h.body;
-    let mut out = TimeOrdered::new(n_cores);
+    let mut out = TimeOrdered::new(opts);
+    if let Some((w, h)) = h.sensor {
+        out.set_sensor(w, h);
+    }
     let mut packet_no = 0usize;
     let mut buf = Vec::new();
     while pos < end {
@@ -142,7 +186,7 @@ pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostI
             let y = i16::from_le_bytes([e[10], e[11]]);
             let p = e[12];
             let t = u64::try_from(t).map_err(|_| err(format!("timestamp {t} is negative")))?;
-            let item = dvs_item(x.into(), y.into(), p.into()).map_err(&err)?;
+            let item = out.dvs(x.into(), y.into(), p.into()).map_err(&err)?;
             out.push(t, item).map_err(err)?;
         }
     }
@@ -175,6 +219,19 @@ pub fn event_packet(events: &[(i64, i16, i16, bool)]) -> Vec<u8> {
 /// stored as the header's dataTablePosition (−1 = none).
 pub fn file(compression: i32, packets: &[Vec<u8>], data_table: i64) -> Vec<u8> {
     let xml = "<dv version=\"2.0\"><node name=\"outInfo\" path=\"/mainloop/Recorder/outInfo/\"><node name=\"0\" path=\"/mainloop/Recorder/outInfo/0/\"><attr key=\"typeIdentifier\" type=\"string\">EVTS</attr></node></node></dv>";
+    file_with_info(compression, packets, data_table, xml)
+}
+
+/// The XML stream description DV writes for one event stream of a
+/// `width` × `height` camera (stream 0), for [`file_with_info`].
+pub fn info_xml(width: u32, height: u32) -> String {
+    format!(
+        "<dv version=\"2.0\"><node name=\"outInfo\" path=\"/mainloop/Recorder/outInfo/\"><node name=\"0\" path=\"/mainloop/Recorder/outInfo/0/\"><attr key=\"compression\" type=\"string\">NONE</attr><attr key=\"typeIdentifier\" type=\"string\">EVTS</attr><node name=\"info\" path=\"/mainloop/Recorder/outInfo/0/info/\"><attr key=\"sizeX\" type=\"int\">{width}</attr><attr key=\"sizeY\" type=\"int\">{height}</attr><attr key=\"source\" type=\"string\">DVXplorer_test</attr></node></node></node></dv>"
+    )
+}
+
+/// [`file`] with a given XML stream description (`infoNode`).
+pub fn file_with_info(compression: i32, packets: &[Vec<u8>], data_table: i64, xml: &str) -> Vec<u8> {
     let mut fb = Vec::new();
     fb.extend_from_slice(&16u32.to_le_bytes()); // root -> table at 16
     fb.extend_from_slice(&[10, 0, 24, 0, 4, 0, 16, 0, 8, 0, 0, 0]); // vtable at 4

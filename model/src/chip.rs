@@ -55,6 +55,12 @@ pub struct ChipModel {
     /// When set, every item a core accepts is recorded here (core id, item):
     /// the per-core streams a co-simulation scoreboard replays.
     pub trace: Option<Vec<(usize, CoreItem)>>,
+    /// Pipeline stage view (see [`crate::pipeline`]): cores marked remote
+    /// live in another stage; events routed to them go to `outbox`.
+    remote: Vec<bool>,
+    pub(crate) outbox: Vec<(usize, CoreItem)>,
+    /// Only the first stage checks host items and runs the DVS layer.
+    first_stage: bool,
 }
 
 impl ChipModel {
@@ -68,6 +74,9 @@ impl ChipModel {
             scratch: Vec::new(),
             max_items_per_input: 100_000_000,
             trace: None,
+            remote: vec![false; n],
+            outbox: Vec::new(),
+            first_stage: true,
             cfg: cfg.clone(),
         }
     }
@@ -82,6 +91,18 @@ impl ChipModel {
     pub fn core(&self, i: usize) -> Option<&CoreModel> {
         self.cores.get(i).and_then(|c| c.as_ref())
     }
+    /// Selects the update loop of every core; `false` (and no change) if the
+    /// CPU lacks it. Every level gives the same results bit for bit.
+    pub fn set_kernel_level(&mut self, level: crate::kernel::Level) -> bool {
+        if !level.is_supported() {
+            return false;
+        }
+        for c in self.cores.iter_mut().flatten() {
+            c.set_kernel_level(level);
+        }
+        true
+    }
+
     /// Counters of core `i` (an unconfigured core only counts errors).
     pub fn core_counters(&self, i: usize) -> CoreCounters {
         match self.core(i) {
@@ -95,22 +116,84 @@ impl ChipModel {
 
     /// Processes one host input item to completion; host outputs are appended to `out`.
     pub fn accept(&mut self, item: &HostInput, out: &mut Vec<HostOutput>) -> Result<(), ItemError> {
-        check_item(item, self.n_cores())?;
+        if self.first_stage {
+            check_item(item, self.n_cores())?;
+        }
+        // A pipeline stage queues only what is addressed to its own cores.
+        let to = |q: &mut VecDeque<(usize, CoreItem)>, remote: &[bool], j: usize, it: CoreItem| {
+            if !remote[j] {
+                q.push_back((j, it))
+            }
+        };
         match *item {
-            HostInput::Dvs { x, y, p } => self.dvs_event(x.into(), y.into(), p, out),
-            HostInput::Spike { layer, c, x, y } => self.queue.push_back((layer.into(), CoreItem::Spike { c, x, y })),
+            HostInput::Dvs { x, y, p } => {
+                if self.first_stage {
+                    self.dvs_event(x.into(), y.into(), p, out)
+                }
+            }
+            HostInput::Spike { layer, c, x, y } => to(&mut self.queue, &self.remote, layer.into(), CoreItem::Spike { c, x, y }),
             HostInput::LeakTick => {
                 // Cores without a layer ignore the tick (it is not an error).
                 for i in (0..self.n_cores()).filter(|&i| self.cores[i].is_some()) {
-                    self.queue.push_back((i, CoreItem::LeakTick));
+                    to(&mut self.queue, &self.remote, i, CoreItem::LeakTick);
                 }
             }
             HostInput::WriteNeuron { layer, f, x, y, value } => {
-                self.queue.push_back((layer.into(), CoreItem::WriteNeuron { f, x, y, value }))
+                to(&mut self.queue, &self.remote, layer.into(), CoreItem::WriteNeuron { f, x, y, value })
             }
-            HostInput::ReadNeuron { layer, f, x, y } => self.queue.push_back((layer.into(), CoreItem::ReadNeuron { f, x, y })),
+            HostInput::ReadNeuron { layer, f, x, y } => {
+                to(&mut self.queue, &self.remote, layer.into(), CoreItem::ReadNeuron { f, x, y })
+            }
         }
         self.drain(out)
+    }
+
+    /// Pipeline stage: an event routed here by an earlier stage (the router
+    /// already checked and counted it there).
+    pub(crate) fn accept_routed(&mut self, core: usize, item: CoreItem, out: &mut Vec<HostOutput>) -> Result<(), ItemError> {
+        self.queue.push_back((core, item));
+        self.drain(out)
+    }
+
+    pub(crate) fn is_first_stage(&self) -> bool {
+        self.first_stage
+    }
+
+    pub(crate) fn is_remote(&self, core: usize) -> bool {
+        self.remote[core]
+    }
+
+    /// Turns this model into the pipeline stage owning `local` (every other
+    /// core becomes remote); `first` stages check items and run the DVS layer.
+    pub(crate) fn make_stage(&mut self, local: &[usize], first: bool) {
+        self.remote = (0..self.n_cores()).map(|i| !local.contains(&i)).collect();
+        self.first_stage = first;
+    }
+
+    /// Takes back the cores and counters of a pipeline stage cloned from
+    /// this model when its counters were `base`: every counter a stage
+    /// changed adds its increase (each event is counted by one stage only).
+    pub(crate) fn absorb_stage(&mut self, stage: ChipModel, base: &(RouterCounters, Vec<u64>)) {
+        let add = |acc: &mut [u64], now: &[u64], then: &[u64]| {
+            for (a, (n, t)) in acc.iter_mut().zip(now.iter().zip(then)) {
+                *a += n - t;
+            }
+        };
+        add(&mut self.router.drops, &stage.router.drops, &base.0.drops);
+        add(&mut self.router.delivered, &stage.router.delivered, &base.0.delivered);
+        add(&mut self.unconfigured_errors, &stage.unconfigured_errors, &base.1);
+        self.router.dvs_in += stage.router.dvs_in - base.0.dvs_in;
+        self.router.dvs_out += stage.router.dvs_out - base.0.dvs_out;
+        for (i, core) in stage.cores.into_iter().enumerate() {
+            if !stage.remote[i] && core.is_some() {
+                self.cores[i] = core;
+            }
+        }
+    }
+
+    /// The counters [`absorb_stage`](Self::absorb_stage) needs as its base.
+    pub(crate) fn stage_base(&self) -> (RouterCounters, Vec<u64>) {
+        (self.router.clone(), self.unconfigured_errors.clone())
     }
 
     /// Runs a whole timed input stream; every output carries its cause's timestamp.
@@ -141,12 +224,16 @@ impl ChipModel {
 
     /// Delivers (c, x, y) to core j, or drops and counts it if outside j's input shape.
     fn deliver(&mut self, src: usize, j: usize, c: u16, x: u16, y: u16) {
-        let inside = self.cores[j]
+        let inside = self.cfg.layers[j]
             .as_ref()
-            .is_some_and(|t| u32::from(c) < t.layer().c && u32::from(x) < t.layer().w_in && u32::from(y) < t.layer().h_in);
+            .is_some_and(|t| u32::from(c) < t.c && u32::from(x) < t.w_in && u32::from(y) < t.h_in);
         if inside {
             self.router.delivered[j] += 1;
-            self.queue.push_back((j, CoreItem::Spike { c, x, y }));
+            if self.remote[j] {
+                self.outbox.push((j, CoreItem::Spike { c, x, y }));
+            } else {
+                self.queue.push_back((j, CoreItem::Spike { c, x, y }));
+            }
         } else {
             self.router.drops[src] += 1;
         }

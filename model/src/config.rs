@@ -161,9 +161,26 @@ pub struct DvsLayerConfig {
     pub destinations: Vec<DvsDestinationConfig>,
 }
 
+/// A configuration that is not valid JSON for [`ChipConfig`].
+#[derive(Debug, thiserror::Error)]
+#[error("{}{error}", if path.is_empty() || path == "." { String::new() } else { format!("{path}: ") })]
+pub struct JsonError {
+    /// Path of the field being read (`cnn_layers[2].kernel_size`); empty or
+    /// "." when the error is not inside any field (a syntax error at the top).
+    pub path: String,
+    pub error: serde_json::Error,
+}
+
 impl ChipConfig {
-    /// Parses a configuration from JSON text. Syntax errors carry line and column.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Parses a configuration from JSON text. Errors carry line and column
+    /// and the path of the field being read (`cnn_layers[2].kernel_size`),
+    /// so that a type error names the field, not only a column of a long line.
+    pub fn from_json(text: &str) -> Result<Self, JsonError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let cfg = serde_path_to_error::deserialize(&mut *de)
+            .map_err(|e| JsonError { path: e.path().to_string(), error: e.into_inner() })?;
+        // Trailing characters after the object are an error, as with serde_json::from_str.
+        de.end().map_err(|error| JsonError { path: String::new(), error })?;
+        Ok(cfg)
     }
 }

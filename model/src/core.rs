@@ -7,6 +7,7 @@
 //! spec's addresses (see [`crate::memory`]) are only an external view
 //! ([`CoreModel::neuron_memory_image`]).
 
+use crate::kernel::{count_bits, for_each_bit, Kernel, Level};
 use crate::neuron::{apply, NeuronParams};
 use crate::validate::Layer;
 
@@ -55,10 +56,17 @@ pub struct CoreModel {
     layer: Layer,
     /// `[c][ky][kx][f]`, widened once so the hot loop does no conversion.
     weights: Vec<i16>,
+    /// `[c][ky][k-1-kx][f]`: with stride_x = 1 the taps of one kernel row
+    /// touch one contiguous run of `[y][x][f]` states (ox descending as kx
+    /// ascends), so reversing kx makes the row one strip of weights too.
+    weights_rev: Vec<i16>,
     /// `[y][x][f]`.
     state: Vec<i16>,
     params: NeuronParams,
     counters: CoreCounters,
+    kernel: Kernel,
+    /// Spike bits of one strip (k·F lanes), reused: no allocation per event.
+    bits: Vec<u64>,
 }
 
 impl CoreModel {
@@ -75,6 +83,16 @@ impl CoreModel {
                 }
             }
         }
+        let mut weights_rev = vec![0i16; weights.len()];
+        for ci in 0..c {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let src = ((ci * k + ky) * k + kx) * f;
+                    let dst = ((ci * k + ky) * k + (k - 1 - kx)) * f;
+                    weights_rev[dst..dst + f].copy_from_slice(&weights[src..src + f]);
+                }
+            }
+        }
         let (w, h) = (layer.w_out as usize, layer.h_out as usize);
         let mut state = vec![0i16; h * w * f];
         for fi in 0..f {
@@ -84,7 +102,32 @@ impl CoreModel {
                 }
             }
         }
-        Self { params: layer.params, layer: layer.clone(), weights, state, counters: CoreCounters::default() }
+        Self {
+            params: layer.params,
+            layer: layer.clone(),
+            weights,
+            weights_rev,
+            state,
+            counters: CoreCounters::default(),
+            kernel: Kernel::default(),
+            bits: vec![0; (k * f).div_ceil(64) + 1],
+        }
+    }
+
+    /// Selects the update loop; `false` (and no change) if the CPU lacks it.
+    /// Every level gives the same results bit for bit.
+    pub fn set_kernel_level(&mut self, level: Level) -> bool {
+        match Kernel::new(level) {
+            Some(k) => {
+                self.kernel = k;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn kernel_level(&self) -> Level {
+        self.kernel.level()
     }
 
     pub fn layer(&self) -> &Layer {
@@ -132,6 +175,9 @@ impl CoreModel {
             self.counters.errors += 1;
             return;
         }
+        if self.kernel.level() != Level::Scalar {
+            return self.spike_strips(c, x, y, out);
+        }
         let (k, f, w_out) = (l.k as usize, l.f as usize, l.w_out as usize);
         let p = self.params;
         let mut taps = 0u64;
@@ -167,6 +213,88 @@ impl CoreModel {
             }
         }
         self.counters.synaptic_updates += taps * f as u64;
+    }
+
+    /// Spec §4 with the vector kernel: the same updates and the same spike
+    /// order as [`spike`](Self::spike). With stride_x = 1 the valid taps of a
+    /// kernel row are one strip (k·F contiguous lanes, see `weights_rev`);
+    /// otherwise each tap is a strip of F lanes. Lanes of one strip are
+    /// distinct neurons, so computing them together and emitting afterwards
+    /// in (kx, f) order is the sequential rule.
+    fn spike_strips(&mut self, c: u32, x: u32, y: u32, out: &mut Vec<CoreOutput>) {
+        let l = &self.layer;
+        let (k, f, w_out) = (l.k as usize, l.f as usize, l.w_out as usize);
+        let p = self.params;
+        let kernel = self.kernel;
+        let mut taps = 0usize;
+        let mut spikes = 0usize;
+        // Strides are powers of two (validated): shifts instead of divisions.
+        let (sy_mask, sy_shift) = (l.stride_y as usize - 1, l.stride_y.trailing_zeros());
+        let yp = (y + l.pad_y) as usize;
+        for ky in 0..k.min(yp + 1) {
+            let ny = yp - ky;
+            if ny & sy_mask != 0 {
+                continue;
+            }
+            let oy = ny >> sy_shift;
+            if oy >= l.h_out as usize {
+                continue;
+            }
+            let xp = (x + l.pad_x) as isize;
+            if l.stride_x == 1 {
+                // kx with 0 ≤ ox = xp − kx < W_out, as one range.
+                let kx_lo = (xp - (w_out as isize - 1)).max(0);
+                let kx_hi = xp.min(k as isize - 1);
+                if kx_lo > kx_hi {
+                    continue;
+                }
+                let (kx_lo, kx_hi) = (kx_lo as usize, kx_hi as usize);
+                let n = kx_hi - kx_lo + 1;
+                let ox_lo = xp as usize - kx_hi;
+                let sb = (oy * w_out + ox_lo) * f;
+                let wb = ((c as usize * k + ky) * k + (k - 1 - kx_hi)) * f;
+                let len = n * f;
+                taps += n;
+                let any = kernel.strip(&mut self.state[sb..sb + len], &self.weights_rev[wb..wb + len], &p, &mut self.bits);
+                if any != 0 {
+                    let cnt = count_bits(&self.bits, 0, len);
+                    out.reserve(cnt);
+                    spikes += cnt;
+                    // kx ascending is ox descending: the last tap of the strip first.
+                    for j in (0..n).rev() {
+                        let (ox, base) = ((ox_lo + j) as u16, j * f);
+                        for_each_bit(&self.bits, base, f, |i| {
+                            out.push(CoreOutput::Spike { f: (i - base) as u16, x: ox, y: oy as u16 })
+                        });
+                    }
+                }
+            } else {
+                for kx in 0..k {
+                    let nx = xp - kx as isize;
+                    if nx < 0 || !(nx as u32).is_multiple_of(l.stride_x) {
+                        continue;
+                    }
+                    let ox = nx as usize / l.stride_x as usize;
+                    if ox >= w_out {
+                        continue;
+                    }
+                    taps += 1;
+                    let wb = ((c as usize * k + ky) * k + kx) * f;
+                    let sb = (oy * w_out + ox) * f;
+                    let any = kernel.strip(&mut self.state[sb..sb + f], &self.weights[wb..wb + f], &p, &mut self.bits);
+                    if any != 0 {
+                        let cnt = count_bits(&self.bits, 0, f);
+                        out.reserve(cnt);
+                        spikes += cnt;
+                        for_each_bit(&self.bits, 0, f, |i| {
+                            out.push(CoreOutput::Spike { f: i as u16, x: ox as u16, y: oy as u16 })
+                        });
+                    }
+                }
+            }
+        }
+        self.counters.spikes_out += spikes as u64;
+        self.counters.synaptic_updates += (taps * f) as u64;
     }
 
     /// Spec §6: every neuron in neuron-address order (f, then y, then x) gets its bias.

@@ -12,6 +12,8 @@
 //!   with fields x, y, t, p (or an (N, 4) integer array t, x, y, p); see [`crate::npy`].
 //! - **AEDAT4** (`.aedat4`): DVS events recorded by iniVation's DV software,
 //!   uncompressed, LZ4 or Zstandard; see [`crate::aedat`].
+//! - **N-MNIST / N-Caltech101** (`.bin`): 40-bit ATIS events; see [`crate::nmnist_bin`].
+//! - **Prophesee** (`.dat`): CD events as in N-CARS / Gen1; see [`crate::prophesee_dat`].
 //!
 //! Outputs: JSON Lines (`{"t":..,"kind":"spike"|"monitor"|"neuron_value",...}`)
 //! or CSV (`t,kind,layer,f,x,y,value`).
@@ -36,7 +38,7 @@ pub enum EventFileError {
     /// The I/O error is part of the message (not a chained source), so it is printed once.
     #[error("{path}: {error}")]
     Io { path: String, error: std::io::Error },
-    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy or .aedat4")]
+    #[error("{path}: unknown event file format (extension {ext:?}); use .csv, .jsonl, .ndjson, .npy, .aedat4, .bin (N-MNIST) or .dat (Prophesee)")]
     Format { path: String, ext: String },
     /// A bad event in a binary file (`record` is the 1-based event index).
     #[error("{path}: record {record}: {message}")]
@@ -58,6 +60,10 @@ pub enum Format {
     Npy,
     /// AEDAT4 (input only).
     Aedat4,
+    /// N-MNIST / N-Caltech101 binary, 40-bit ATIS events (input only).
+    NmnistBin,
+    /// Prophesee `.dat` CD events, as in N-CARS / Gen1 (input only).
+    PropheseeDat,
 }
 
 impl Format {
@@ -69,27 +75,64 @@ impl Format {
             "jsonl" | "ndjson" => Ok(Format::JsonLines),
             "npy" => Ok(Format::Npy),
             "aedat4" => Ok(Format::Aedat4),
+            "bin" => Ok(Format::NmnistBin),
+            "dat" => Ok(Format::PropheseeDat),
             _ => Err(EventFileError::Format { path: path.display().to_string(), ext }),
         }
     }
 }
 
+/// Which coordinates DVS events may have while a file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DvsBounds {
+    /// The chip's 128 × 128 DVS input (the default): a larger coordinate is
+    /// an error naming the record, the sensor size when the file declares it,
+    /// and the flags that fit a larger sensor.
+    #[default]
+    Chip,
+    /// The sensor's own coordinates (below the size the file declares, else
+    /// anything that fits 16 bits), for an [`crate::transform::InputTransform`]
+    /// to fit them to the chip afterwards.
+    Sensor,
+}
+
+/// What the readers check. A plain `usize` (the number of cores) means
+/// [`DvsBounds::Chip`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub n_cores: usize,
+    pub dvs: DvsBounds,
+}
+
+impl From<usize> for ReadOptions {
+    fn from(n_cores: usize) -> Self {
+        Self { n_cores, dvs: DvsBounds::Chip }
+    }
+}
+
+/// Appended to an out-of-range DVS coordinate error.
+pub const FIT_HINT: &str = "fit a larger sensor to the 128×128 DVS input with --downsample N and/or --crop X,Y";
+
 /// Reads a host input file; items are checked against the static limits of a
-/// chip with `n_cores` cores (spec §8).
-pub fn read_inputs(path: &Path, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+/// chip with `n_cores` cores (spec §8), or, with [`DvsBounds::Sensor`], DVS
+/// events against the sensor's size.
+pub fn read_inputs(path: &Path, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let opts = opts.into();
     let fmt = Format::from_path(path)?;
     let name = path.display().to_string();
     let io = |error| EventFileError::Io { path: name.clone(), error };
     match fmt {
-        Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
-        Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, n_cores),
+        Format::Npy => return crate::npy::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::Aedat4 => return crate::aedat::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::NmnistBin => return crate::nmnist_bin::parse(&std::fs::read(path).map_err(io)?, &name, opts),
+        Format::PropheseeDat => return crate::prophesee_dat::parse(&std::fs::read(path).map_err(io)?, &name, opts),
         Format::Csv | Format::JsonLines => {}
     }
     let file = std::fs::File::open(path).map_err(io)?;
     let reader = std::io::BufReader::new(file);
     match fmt {
-        Format::Csv => parse_csv(reader, &name, n_cores),
-        _ => parse_jsonl(reader, &name, n_cores),
+        Format::Csv => parse_csv(reader, &name, opts),
+        _ => parse_jsonl(reader, &name, opts),
     }
 }
 
@@ -167,101 +210,338 @@ fn raw_to_item(r: &RawItem, n_cores: usize) -> Result<HostInput, String> {
     Ok(item)
 }
 
-/// A DVS item from wide integers, every field checked against its static
-/// limit (the one table in [`static_limit`]).
-pub(crate) fn dvs_item(x: i64, y: i64, p: i64) -> Result<HostInput, String> {
-    for (label, v) in [("x", x), ("y", y), ("p", p)] {
-        let (lo, hi) = static_limit("dvs", label, 0).expect("dvs fields have limits");
-        if v < lo || v > hi {
-            return Err(format!("dvs: field {label} = {v} is out of range {lo}..={hi}"));
-        }
-    }
-    Ok(HostInput::Dvs { x: x as u16, y: y as u16, p: p as u8 })
-}
-
 /// Collects items read from a file: checks each against the chip's static
-/// limits and that timestamps never decrease.
+/// limits (DVS events against the sensor's size with [`DvsBounds::Sensor`])
+/// and that timestamps never decrease.
 pub(crate) struct TimeOrdered {
     pub items: Vec<Timed<HostInput>>,
     last_t: u64,
-    n_cores: usize,
+    opts: ReadOptions,
+    /// (width, height) the file declares, if any.
+    sensor: Option<(u32, u32)>,
 }
 
 impl TimeOrdered {
-    pub fn new(n_cores: usize) -> Self {
-        Self { items: Vec::new(), last_t: 0, n_cores }
+    pub fn new(opts: impl Into<ReadOptions>) -> Self {
+        Self { items: Vec::new(), last_t: 0, opts: opts.into(), sensor: None }
+    }
+
+    /// The sensor size the file declares (AEDAT4 stream info, .dat header).
+    pub fn set_sensor(&mut self, width: u32, height: u32) {
+        self.sensor = Some((width, height));
+    }
+
+    /// A DVS item from wide integers, every field checked against its limit:
+    /// the static limit of the chip (the one table in [`static_limit`]) or the sensor's size.
+    pub fn dvs(&self, x: i64, y: i64, p: i64) -> Result<HostInput, String> {
+        let (plo, phi) = static_limit("dvs", "p", 0).expect("dvs fields have limits");
+        for (label, v) in [("x", x), ("y", y)] {
+            let (lo, chip_hi) = static_limit("dvs", label, 0).expect("dvs fields have limits");
+            let sensor_hi = self.sensor.map(|(w, h)| i64::from(if label == "x" { w } else { h }) - 1);
+            let hi = match self.opts.dvs {
+                DvsBounds::Chip => chip_hi,
+                DvsBounds::Sensor => sensor_hi.unwrap_or(i64::from(u16::MAX)),
+            };
+            if v < lo || v > hi {
+                let mut m = format!("dvs: field {label} = {v} is out of range {lo}..={hi}");
+                match (self.opts.dvs, self.sensor) {
+                    (DvsBounds::Chip, Some((w, h))) if v > hi => m += &format!(" (the file's sensor is {w}×{h}); {FIT_HINT}"),
+                    (DvsBounds::Chip, None) if v > hi => m += &format!("; {FIT_HINT}"),
+                    (DvsBounds::Sensor, Some((w, h))) => m += &format!(" (outside the {w}×{h} sensor the file declares)"),
+                    _ => {}
+                }
+                return Err(m);
+            }
+        }
+        if p < plo || p > phi {
+            return Err(format!("dvs: field p = {p} is out of range {plo}..={phi}"));
+        }
+        Ok(HostInput::Dvs { x: x as u16, y: y as u16, p: p as u8 })
     }
 
     pub fn push(&mut self, t: u64, item: HostInput) -> Result<(), String> {
-        check_item(&item, self.n_cores).map_err(|e| e.to_string())?;
+        self.check(t, &item)?;
+        self.items.push(Timed { t, item });
+        Ok(())
+    }
+
+    /// The number of cores items are checked against.
+    pub fn n_cores(&self) -> usize {
+        self.opts.n_cores
+    }
+
+    /// The checks of [`push`](Self::push) without keeping the item (streaming readers).
+    pub fn check(&mut self, t: u64, item: &HostInput) -> Result<(), String> {
+        match *item {
+            // DVS coordinates are checked against the bounds in force (and name the sensor).
+            HostInput::Dvs { x, y, p } => {
+                self.dvs(x.into(), y.into(), p.into())?;
+            }
+            _ => check_item(item, self.opts.n_cores).map_err(|e| e.to_string())?,
+        }
+        self.time(t)
+    }
+
+    /// A DVS item from wide integers ([`dvs`](Self::dvs)) at time `t`, checked
+    /// like [`check`](Self::check) without checking the fields twice.
+    pub fn timed_dvs(&mut self, t: u64, x: i64, y: i64, p: i64) -> Result<HostInput, String> {
+        let item = self.dvs(x, y, p)?;
+        self.time(t)?;
+        Ok(item)
+    }
+
+    fn time(&mut self, t: u64) -> Result<(), String> {
         if t < self.last_t {
             return Err(format!("timestamp {t} is before the previous item's {}; items must be in time order", self.last_t));
         }
         self.last_t = t;
-        self.items.push(Timed { t, item });
         Ok(())
     }
 }
 
 /// Parses JSON Lines host input. Blank lines are skipped.
-pub fn parse_jsonl(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
-    let mut out = TimeOrdered::new(n_cores);
-    for (i, line) in reader.lines().enumerate() {
-        let lineno = i + 1;
-        let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
-        let line = line.map_err(|e| err(e.to_string()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let raw: RawItem = serde_json::from_str(&line).map_err(|e| err(e.to_string()))?;
-        let t = match &raw.t {
-            None => return Err(err("item is missing field \"t\" (timestamp, µs)".into())),
-            Some(n) => timestamp(&n.to_string()).map_err(err)?,
-        };
-        let item = raw_to_item(&raw, n_cores).map_err(err)?;
-        out.push(t, item).map_err(err)?;
-    }
-    Ok(out.items)
+pub fn parse_jsonl(reader: impl BufRead, name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    JsonlStream::new(reader, name, opts).collect()
 }
 
 /// Parses DVS events as CSV `t,x,y,p` (optional header naming the columns).
-pub fn parse_csv(reader: impl BufRead, name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
-    let mut cols: [usize; 4] = [0, 1, 2, 3]; // positions of t, x, y, p
-    let mut out = TimeOrdered::new(n_cores);
-    let mut first = true;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| EventFileError::Line {
-            path: name.to_string(),
-            line: e.position().map_or(0, |p| p.line() as usize),
-            message: e.to_string(),
-        })?;
-        let lineno = rec.position().map_or(0, |p| p.line() as usize);
-        let err = |message: String| EventFileError::Line { path: name.to_string(), line: lineno, message };
-        if std::mem::take(&mut first) && rec.iter().any(|f| f.parse::<f64>().is_err()) {
-            // A header: map column names to positions.
-            let find = |names: &[&str]| rec.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-            let want: [(&[&str], &str); 4] =
-                [(&["t", "timestamp", "ts"], "t"), (&["x"], "x"), (&["y"], "y"), (&["p", "polarity", "pol"], "p")];
-            for (k, (names, label)) in want.iter().enumerate() {
-                cols[k] = find(names).ok_or_else(|| err(format!("header has no column {label:?} (columns: {:?})", rec.iter().collect::<Vec<_>>())))?;
-            }
-            continue;
+pub fn parse_csv(reader: impl BufRead, name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    CsvStream::new(reader, name, opts).collect()
+}
+
+/// A stream of host input items read as they are needed (constant memory).
+pub type InputStream = Box<dyn Iterator<Item = Result<Timed<HostInput>, EventFileError>> + Send>;
+
+/// Opens a host input file as a stream: CSV, JSON Lines and `.npy` are read
+/// incrementally; other formats (AEDAT4, `.bin`, `.dat`) are loaded whole
+/// first. Items are checked exactly as [`read_inputs`] checks them (same
+/// [`ReadOptions`]); the stream ends after the first error.
+pub fn open_inputs(path: &Path, opts: impl Into<ReadOptions>) -> Result<InputStream, EventFileError> {
+    let opts = opts.into();
+    let fmt = Format::from_path(path)?;
+    let name = path.display().to_string();
+    let io = |error| EventFileError::Io { path: name.clone(), error };
+    match fmt {
+        Format::Aedat4 | Format::NmnistBin | Format::PropheseeDat => {
+            let items = read_inputs(path, opts)?;
+            return Ok(Box::new(items.into_iter().map(Ok)));
         }
-        let get = |k: usize, label: &str| -> Result<&str, EventFileError> {
-            rec.get(cols[k]).ok_or_else(|| err(format!("{} fields, but column {label:?} is field {}", rec.len(), cols[k] + 1)))
-        };
-        if rec.len() != 4 {
-            return Err(err(format!("{} fields; expected 4 (t,x,y,p)", rec.len())));
+        Format::Npy => {
+            let file = std::fs::File::open(path).map_err(io)?;
+            let len = file.metadata().map_err(io)?.len();
+            return Ok(Box::new(crate::npy::NpyStream::new(std::io::BufReader::with_capacity(1 << 16, file), len, &name, opts)?));
         }
-        let t = timestamp(get(0, "t")?).map_err(err)?;
-        let num = |s: &str, label: &str| -> Result<i64, EventFileError> {
-            s.parse::<i64>().map_err(|_| err(format!("{label} = {s:?} is not an integer")))
-        };
-        let (x, y, p) = (num(get(1, "x")?, "x")?, num(get(2, "y")?, "y")?, num(get(3, "p")?, "p")?);
-        out.push(t, dvs_item(x, y, p).map_err(err)?).map_err(err)?;
+        Format::Csv | Format::JsonLines => {}
     }
-    Ok(out.items)
+    let file = std::fs::File::open(path).map_err(io)?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    Ok(match fmt {
+        Format::Csv => Box::new(CsvStream::new(reader, &name, opts)),
+        _ => Box::new(JsonlStream::new(reader, &name, opts)),
+    })
+}
+
+/// JSON Lines, one item per call, one reused line buffer.
+pub struct JsonlStream<R> {
+    reader: R,
+    name: String,
+    line: String,
+    lineno: usize,
+    order: TimeOrdered,
+    done: bool,
+}
+
+impl<R: BufRead> JsonlStream<R> {
+    pub fn new(reader: R, name: &str, opts: impl Into<ReadOptions>) -> Self {
+        Self { reader, name: name.to_string(), line: String::new(), lineno: 0, order: TimeOrdered::new(opts), done: false }
+    }
+
+    fn item(&mut self) -> Result<Option<Timed<HostInput>>, EventFileError> {
+        loop {
+            self.line.clear();
+            self.lineno += 1;
+            let (name, lineno) = (&self.name, self.lineno);
+            let err = |message: String| EventFileError::Line { path: name.clone(), line: lineno, message };
+            if self.reader.read_line(&mut self.line).map_err(|e| err(e.to_string()))? == 0 {
+                return Ok(None);
+            }
+            if self.line.trim().is_empty() {
+                continue;
+            }
+            let raw: RawItem = serde_json::from_str(&self.line).map_err(|e| err(e.to_string()))?;
+            let t = match &raw.t {
+                None => return Err(err("item is missing field \"t\" (timestamp, µs)".into())),
+                Some(n) => timestamp(&n.to_string()).map_err(err)?,
+            };
+            let item = raw_to_item(&raw, self.order.n_cores()).map_err(err)?;
+            self.order.check(t, &item).map_err(err)?;
+            return Ok(Some(Timed { t, item }));
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for JsonlStream<R> {
+    type Item = Result<Timed<HostInput>, EventFileError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.item().transpose();
+        self.done = !matches!(r, Some(Ok(_)));
+        r
+    }
+}
+
+/// CSV `t,x,y,p`, one record per call, one reused record buffer.
+pub struct CsvStream<R> {
+    rdr: csv::Reader<R>,
+    rec: csv::ByteRecord,
+    name: String,
+    cols: [usize; 4],
+    first: bool,
+    order: TimeOrdered,
+    done: bool,
+}
+
+/// A plain decimal integer (optional sign, digits, no overflow): exactly
+/// what `str::parse::<i64>` accepts without error, fast. `None` otherwise
+/// (the caller then takes the slow path, which words the error).
+#[inline]
+fn fast_i64(b: &[u8]) -> Option<i64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(if neg { -v } else { v })
+}
+
+impl<R: BufRead> CsvStream<R> {
+    pub fn new(reader: R, name: &str, opts: impl Into<ReadOptions>) -> Self {
+        let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).comment(Some(b'#')).from_reader(reader);
+        // Positions of t, x, y, p.
+        Self { rdr, rec: csv::ByteRecord::new(), name: name.to_string(), cols: [0, 1, 2, 3], first: true, order: TimeOrdered::new(opts), done: false }
+    }
+
+    fn item(&mut self) -> Result<Option<Timed<HostInput>>, EventFileError> {
+        loop {
+            let more = self.rdr.read_byte_record(&mut self.rec).map_err(|e| EventFileError::Line {
+                path: self.name.clone(),
+                line: e.position().map_or(0, |p| p.line() as usize),
+                message: e.to_string(),
+            })?;
+            if !more {
+                return Ok(None);
+            }
+            let lineno = self.rec.position().map_or(0, |p| p.line() as usize);
+            let name = &self.name;
+            let err = |message: String| EventFileError::Line { path: name.clone(), line: lineno, message };
+            // Fast path: four plain integers (the common case by far).
+            if !self.first && self.rec.len() == 4 {
+                let c = self.cols;
+                let f = |k: usize| fast_i64(&self.rec[c[k]]);
+                if let (Some(t), Some(x), Some(y), Some(p)) = (f(0), f(1), f(2), f(3)) {
+                    if t >= 0 && !self.rec[c[0]].starts_with(b"-") {
+                        let item = self.order.timed_dvs(t as u64, x, y, p).map_err(err)?;
+                        return Ok(Some(Timed { t: t as u64, item }));
+                    }
+                }
+            }
+            let rec = csv::StringRecord::from_byte_record(self.rec.clone()).map_err(|e| err(format!("invalid UTF-8: {e}")))?;
+            if std::mem::take(&mut self.first) && rec.iter().any(|f| f.parse::<f64>().is_err()) {
+                // A header: map column names to positions.
+                let find = |names: &[&str]| rec.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+                let want: [(&[&str], &str); 4] =
+                    [(&["t", "timestamp", "ts"], "t"), (&["x"], "x"), (&["y"], "y"), (&["p", "polarity", "pol"], "p")];
+                for (k, (names, label)) in want.iter().enumerate() {
+                    self.cols[k] = find(names).ok_or_else(|| err(format!("header has no column {label:?} (columns: {:?})", rec.iter().collect::<Vec<_>>())))?;
+                }
+                continue;
+            }
+            let cols = self.cols;
+            let get = |k: usize, label: &str| -> Result<&str, EventFileError> {
+                rec.get(cols[k]).ok_or_else(|| err(format!("{} fields, but column {label:?} is field {}", rec.len(), cols[k] + 1)))
+            };
+            if rec.len() != 4 {
+                return Err(err(format!("{} fields; expected 4 (t,x,y,p)", rec.len())));
+            }
+            let t = timestamp(get(0, "t")?).map_err(err)?;
+            let num = |s: &str, label: &str| -> Result<i64, EventFileError> {
+                s.parse::<i64>().map_err(|_| err(format!("{label} = {s:?} is not an integer")))
+            };
+            let (x, y, p) = (num(get(1, "x")?, "x")?, num(get(2, "y")?, "y")?, num(get(3, "p")?, "p")?);
+            let item = self.order.timed_dvs(t, x, y, p).map_err(err)?;
+            return Ok(Some(Timed { t, item }));
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for CsvStream<R> {
+    type Item = Result<Timed<HostInput>, EventFileError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.item().transpose();
+        self.done = !matches!(r, Some(Ok(_)));
+        r
+    }
+}
+
+/// Inserts leak ticks at t0 + k·period (k ≥ 1) before the first item at or
+/// after each boundary (t0 = the first item's time), as an iterator adapter.
+pub struct LeakTicks<I> {
+    inner: I,
+    period: u64,
+    next_tick: Option<u64>,
+    started: bool,
+    pending: Option<Timed<HostInput>>,
+}
+
+impl<I> LeakTicks<I> {
+    pub fn new(inner: I, period: u64) -> Self {
+        Self { inner, period: period.max(1), next_tick: None, started: false, pending: None }
+    }
+}
+
+impl<I, E> Iterator for LeakTicks<I>
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>>,
+{
+    type Item = Result<Timed<HostInput>, E>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let it = match self.pending.take() {
+            Some(it) => it,
+            None => match self.inner.next()? {
+                Ok(it) => it,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        if !self.started {
+            self.started = true;
+            self.next_tick = it.t.checked_add(self.period);
+        }
+        match self.next_tick {
+            Some(next) if it.t >= next => {
+                // Past u64::MAX there are no more boundaries.
+                self.next_tick = next.checked_add(self.period);
+                self.pending = Some(it);
+                Some(Ok(Timed { t: next, item: HostInput::LeakTick }))
+            }
+            _ => Some(Ok(it)),
+        }
+    }
 }
 
 /// Writes host outputs in the format the path's extension names.
@@ -271,6 +551,8 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
     match fmt {
         Format::Npy => return Err(EventFileError::NotOutput { path: name, format: ".npy" }),
         Format::Aedat4 => return Err(EventFileError::NotOutput { path: name, format: ".aedat4" }),
+        Format::NmnistBin => return Err(EventFileError::NotOutput { path: name, format: ".bin (N-MNIST)" }),
+        Format::PropheseeDat => return Err(EventFileError::NotOutput { path: name, format: ".dat (Prophesee)" }),
         Format::Csv | Format::JsonLines => {}
     }
     let io = |error| EventFileError::Io { path: name.clone(), error };
@@ -284,10 +566,72 @@ pub fn write_outputs(path: &Path, items: &[Timed<HostOutput>]) -> Result<(), Eve
     w.flush().map_err(io)
 }
 
+/// Writes host outputs one by one as they are produced (constant memory).
+pub struct OutputWriter {
+    w: std::io::BufWriter<std::fs::File>,
+    fmt: Format,
+    name: String,
+}
+
+impl OutputWriter {
+    /// Creates the file (and its folder); `.jsonl`/`.ndjson` or `.csv`.
+    pub fn create(path: &Path) -> Result<Self, EventFileError> {
+        let fmt = Format::from_path(path)?;
+        let name = path.display().to_string();
+        match fmt {
+            Format::Npy => return Err(EventFileError::NotOutput { path: name, format: ".npy" }),
+            Format::Aedat4 => return Err(EventFileError::NotOutput { path: name, format: ".aedat4" }),
+            Format::NmnistBin => return Err(EventFileError::NotOutput { path: name, format: ".bin (N-MNIST)" }),
+            Format::PropheseeDat => return Err(EventFileError::NotOutput { path: name, format: ".dat (Prophesee)" }),
+            Format::Csv | Format::JsonLines => {}
+        }
+        let io = |error| EventFileError::Io { path: name.clone(), error };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = std::fs::File::create(path).map_err(io)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        if fmt == Format::Csv {
+            writeln!(w, "t,kind,layer,f,x,y,value").map_err(io)?;
+        }
+        Ok(Self { w, fmt, name })
+    }
+
+    pub fn write(&mut self, o: &Timed<HostOutput>) -> std::io::Result<()> {
+        write_output(&mut self.w, self.fmt, o)
+    }
+
+    /// Flushes; errors name the file.
+    pub fn finish(mut self) -> Result<(), EventFileError> {
+        self.w.flush().map_err(|error| EventFileError::Io { path: self.name.clone(), error })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.name
+    }
+}
+
+/// One output item as a JSON Lines or CSV line: the same text serde writes
+/// for [`Timed<HostOutput>`] (a test pins that), without going through serde.
+pub fn write_output(w: &mut impl Write, fmt: Format, o: &Timed<HostOutput>) -> std::io::Result<()> {
+    match (fmt, o.item) {
+        (Format::Csv, HostOutput::Spike { layer, f, x, y } | HostOutput::Monitor { layer, f, x, y }) => {
+            writeln!(w, "{},{},{layer},{f},{x},{y},", o.t, o.item.kind())
+        }
+        (Format::Csv, HostOutput::NeuronValue { layer, f, x, y, value }) => writeln!(w, "{},neuron_value,{layer},{f},{x},{y},{value}", o.t),
+        (_, HostOutput::Spike { layer, f, x, y } | HostOutput::Monitor { layer, f, x, y }) => {
+            writeln!(w, "{{\"t\":{},\"kind\":\"{}\",\"layer\":{layer},\"f\":{f},\"x\":{x},\"y\":{y}}}", o.t, o.item.kind())
+        }
+        (_, HostOutput::NeuronValue { layer, f, x, y, value }) => {
+            writeln!(w, "{{\"t\":{},\"kind\":\"neuron_value\",\"layer\":{layer},\"f\":{f},\"x\":{x},\"y\":{y},\"value\":{value}}}", o.t)
+        }
+    }
+}
+
 /// Writes host outputs to any writer.
 pub fn write_outputs_to(w: &mut impl Write, fmt: Format, items: &[Timed<HostOutput>]) -> std::io::Result<()> {
     match fmt {
-        Format::Npy | Format::Aedat4 => {
+        Format::Npy | Format::Aedat4 | Format::NmnistBin | Format::PropheseeDat => {
             return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "outputs are written as JSON Lines or CSV only"))
         }
         Format::JsonLines => {
@@ -320,4 +664,28 @@ pub fn write_inputs_jsonl(w: &mut impl Write, items: &[Timed<HostInput>]) -> std
         w.write_all(b"\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast_i64;
+
+    #[test]
+    fn fast_i64_accepts_only_what_parse_accepts_with_the_same_value() {
+        let cases = [
+            "0", "7", "-7", "+7", "-0", "127", "128", "999999999999999999", "9223372036854775807", "-9223372036854775808",
+            "99999999999999999999", "", "-", "+", "1.0", "1e3", " 1", "0x10", "--1", "+-1", "00012", "１",
+        ];
+        for s in cases {
+            let fast = fast_i64(s.as_bytes());
+            if let Some(v) = fast {
+                assert_eq!(s.parse::<i64>().ok(), Some(v), "{s:?}");
+            }
+            // Everything plain up to 18 digits takes the fast path.
+            let plain = s.trim_start_matches(['-', '+']);
+            if s.len() - plain.len() <= 1 && !plain.is_empty() && plain.len() <= 18 && plain.bytes().all(|b| b.is_ascii_digit()) {
+                assert!(fast.is_some(), "{s:?}");
+            }
+        }
+    }
 }

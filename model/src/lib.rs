@@ -6,6 +6,8 @@
 //! | decision | where |
 //! |---|---|
 //! | zero-weight skip, saturation, threshold_low floor | [`neuron::apply`] |
+//! | (the same rule, branch-free over a strip of lanes; checked against `apply` at the rails for every dispatch level) | [`kernel`] |
+//! | when cores may run on several threads (the thread rule) | [`pipeline::pipeline_rule`] |
 //! | kernel and neuron memory addresses | [`memory::AddressBits`] |
 //! | update order within one input spike | [`core::CoreModel`] (`spike`) |
 //! | out-of-shape input counted as a core error | [`core::CoreModel`] |
@@ -16,6 +18,7 @@
 //! The model depends on nothing HDL-, Verilator- or CLI-related.
 
 pub mod aedat;
+pub mod bench_net;
 pub mod chip;
 pub mod config;
 pub mod core;
@@ -24,10 +27,15 @@ pub mod events;
 pub mod host_link;
 pub mod io;
 pub mod link_host;
+pub mod kernel;
 pub mod memory;
 pub mod neuron;
+pub mod nmnist_bin;
 pub mod npy;
+pub mod pipeline;
 pub mod presets;
+pub mod prophesee_dat;
+pub mod transform;
 pub mod validate;
 
 pub use chip::{ChipModel, ItemError};

@@ -10,7 +10,7 @@
 use std::io::Write;
 
 use crate::events::{HostInput, Timed};
-use crate::io::{dvs_item, EventFileError, TimeOrdered};
+use crate::io::{EventFileError, ReadOptions, TimeOrdered};
 
 /// One scalar type of the header's `descr` (`'<i8'`, `'|b1'`, `'<f4'`, `'?'` ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,40 +220,114 @@ fn layout(header: &str) -> Result<(Layout, usize), String> {
     }
 }
 
-/// Parses a `.npy` file's bytes into DVS host items.
-pub fn parse(bytes: &[u8], name: &str, n_cores: usize) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+/// Reads the magic and header; returns (layout, records, header bytes).
+fn read_header(head: &[u8], name: &str) -> Result<(Layout, usize, usize), EventFileError> {
     let bad = |message: String| EventFileError::Invalid { path: name.to_string(), message };
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+    if head.len() < 10 || &head[..6] != b"\x93NUMPY" {
         return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));
     }
-    let (hlen, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+    let (hlen, start) = match head[6] {
+        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
+        2 | 3 if head.len() >= 12 => (u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize, 12),
         v => return Err(bad(format!("unsupported .npy format version {v}"))),
     };
-    let header = bytes.get(start..start + hlen).ok_or_else(|| bad("header is truncated".into()))?;
+    let header = head.get(start..start + hlen).ok_or_else(|| bad("header is truncated".into()))?;
     let header = std::str::from_utf8(header).map_err(|_| bad("header is not text".into()))?;
     let (lay, n) = layout(header).map_err(|e| bad(format!("header: {e}")))?;
-    let data = &bytes[start + hlen..];
+    Ok((lay, n, start + hlen))
+}
+
+/// One record (0-based `r`) into a DVS item, checked.
+fn decode(lay: &Layout, rec: &[u8], r: usize, name: &str, order: &mut TimeOrdered) -> Result<Timed<HostInput>, EventFileError> {
+    let err = |message: String| EventFileError::Record { path: name.to_string(), record: r + 1, message };
+    let mut v = [0i128; 4];
+    for (k, label) in ["t", "x", "y", "p"].iter().enumerate() {
+        let (o, sc) = lay.fields[k];
+        v[k] = sc.read(&rec[o..o + sc.size]).map_err(|e| err(format!("{label}: {e}")))?;
+    }
+    let t = u64::try_from(v[0]).map_err(|_| err(format!("timestamp {} is not a whole number of microseconds ≥ 0", v[0])))?;
+    // Values beyond i64 saturate; they are out of range either way.
+    let wide = |v: i128| v.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+    let item = order.timed_dvs(t, wide(v[1]), wide(v[2]), wide(v[3])).map_err(err)?;
+    Ok(Timed { t, item })
+}
+
+fn truncated(name: &str, n: usize, record: usize, have: u64) -> EventFileError {
+    EventFileError::Invalid { path: name.to_string(), message: format!("{n} records of {record} bytes announced but only {have} data bytes") }
+}
+
+/// Parses a `.npy` file's bytes into DVS host items.
+pub fn parse(bytes: &[u8], name: &str, opts: impl Into<ReadOptions>) -> Result<Vec<Timed<HostInput>>, EventFileError> {
+    let (lay, n, data_start) = read_header(bytes, name)?;
+    let data = &bytes[data_start..];
     if data.len() < n * lay.record {
-        return Err(bad(format!("{n} records of {} bytes announced but only {} data bytes", lay.record, data.len())));
+        return Err(truncated(name, n, lay.record, data.len() as u64));
     }
-    let mut out = TimeOrdered::new(n_cores);
-    for r in 0..n {
-        let rec = &data[r * lay.record..(r + 1) * lay.record];
-        let err = |message: String| EventFileError::Record { path: name.to_string(), record: r + 1, message };
-        let mut v = [0i128; 4];
-        for (k, label) in ["t", "x", "y", "p"].iter().enumerate() {
-            let (o, sc) = lay.fields[k];
-            v[k] = sc.read(&rec[o..o + sc.size]).map_err(|e| err(format!("{label}: {e}")))?;
+    let mut order = TimeOrdered::new(opts);
+    (0..n).map(|r| decode(&lay, &data[r * lay.record..(r + 1) * lay.record], r, name, &mut order)).collect()
+}
+
+/// A `.npy` file read record by record (constant memory).
+pub struct NpyStream<R> {
+    reader: R,
+    lay: Layout,
+    n: usize,
+    r: usize,
+    rec: Vec<u8>,
+    name: String,
+    order: TimeOrdered,
+    failed: bool,
+}
+
+impl<R: std::io::Read> NpyStream<R> {
+    /// `len` is the file's length in bytes (to report a truncated file before reading it).
+    pub fn new(mut reader: R, len: u64, name: &str, opts: impl Into<ReadOptions>) -> Result<Self, EventFileError> {
+        let io = |error| EventFileError::Io { path: name.to_string(), error };
+        // The header: at most 12 + 2^32 bytes by the format, in practice a few hundred.
+        let mut head = vec![0u8; 12.min(len as usize)];
+        reader.read_exact(&mut head).map_err(io)?;
+        let hlen = match head.get(6) {
+            Some(1) if head.len() >= 10 => u16::from_le_bytes([head[8], head[9]]) as usize + 10,
+            Some(2 | 3) if head.len() >= 12 => u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize + 12,
+            _ => head.len(),
+        };
+        if hlen > head.len() {
+            if hlen as u64 > len {
+                return Err(EventFileError::Invalid { path: name.to_string(), message: "header is truncated".into() });
+            }
+            let have = head.len();
+            head.resize(hlen, 0);
+            reader.read_exact(&mut head[have..]).map_err(io)?;
         }
-        let t = u64::try_from(v[0]).map_err(|_| err(format!("timestamp {} is not a whole number of microseconds ≥ 0", v[0])))?;
-        // Values beyond i64 saturate; they are out of range either way.
-        let wide = |v: i128| v.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        let item = dvs_item(wide(v[1]), wide(v[2]), wide(v[3])).map_err(&err)?;
-        out.push(t, item).map_err(err)?;
+        let (lay, n, data_start) = read_header(&head, name)?;
+        if data_start != head.len() {
+            // Only a v1 header shorter than 2 bytes ends inside the 12 bytes read first.
+            return Err(EventFileError::Invalid { path: name.to_string(), message: "header is truncated".into() });
+        }
+        let have = len - data_start as u64;
+        if have < (n * lay.record) as u64 {
+            return Err(truncated(name, n, lay.record, have));
+        }
+        let record = lay.record;
+        Ok(Self { reader, lay, n, r: 0, rec: vec![0; record], name: name.to_string(), order: TimeOrdered::new(opts), failed: false })
     }
-    Ok(out.items)
+}
+
+impl<R: std::io::Read> Iterator for NpyStream<R> {
+    type Item = Result<Timed<HostInput>, EventFileError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.r >= self.n {
+            return None;
+        }
+        let r = self.r;
+        self.r += 1;
+        let out = match self.reader.read_exact(&mut self.rec) {
+            Ok(()) => decode(&self.lay, &self.rec, r, &self.name, &mut self.order),
+            Err(error) => Err(EventFileError::Io { path: self.name.clone(), error }),
+        };
+        self.failed = out.is_err();
+        Some(out)
+    }
 }
 
 /// Writes DVS events as tonic does: a structured array with fields

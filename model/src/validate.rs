@@ -193,7 +193,10 @@ impl Errs {
 /// reported as a single [`ConfigError`] with path `<json>` and line/column.
 pub fn parse_and_validate(text: &str) -> Result<ValidConfig, ConfigErrors> {
     let cfg = ChipConfig::from_json(text).map_err(|e| {
-        ConfigErrors(vec![ConfigError { path: "<json>".into(), message: e.to_string() }])
+        // serde_path_to_error prints the root as "."; a syntax error before
+        // any field has no path and keeps the `<json>` marker.
+        let path = if e.path.is_empty() || e.path == "." { "<json>".to_string() } else { e.path };
+        ConfigErrors(vec![ConfigError { path, message: e.error.to_string() }])
     })?;
     validate(&cfg)
 }

@@ -78,7 +78,7 @@ fn npy_errors_name_the_record_or_the_header() {
     }
     let p = tmp("bad.npy", &npy_file(descr, "(2,)", &d));
     let e = err_text(read_inputs(&p, 1));
-    assert!(e.ends_with("bad.npy: record 2: dvs: field x = 200 is out of range 0..=127"), "{e}");
+    assert!(e.ends_with("bad.npy: record 2: dvs: field x = 200 is out of range 0..=127; fit a larger sensor to the 128×128 DVS input with --downsample N and/or --crop X,Y"), "{e}");
     let p = tmp("nofield.npy", &npy_file("[('x', '<i8'), ('y', '<i8'), ('t', '<i8')]", "(0,)", &[]));
     let e = err_text(read_inputs(&p, 1));
     assert!(e.contains("header: no field \"p\" (fields: [\"x\", \"y\", \"t\"])"), "{e}");
@@ -134,7 +134,7 @@ fn aedat4_stops_at_the_data_table_and_names_bad_events() {
     assert_eq!(read_inputs(&tmp("table.aedat4", &f), 1).unwrap(), vec![dvs(10, 1, 2, 1)]);
     let f = aedat::file(0, &[good, bad], -1);
     let e = err_text(read_inputs(&tmp("bad.aedat4", &f), 1));
-    assert!(e.ends_with("bad.aedat4: record 3: (packet 2) dvs: field y = 300 is out of range 0..=127"), "{e}");
+    assert!(e.ends_with("bad.aedat4: record 3: (packet 2) dvs: field y = 300 is out of range 0..=127; fit a larger sensor to the 128×128 DVS input with --downsample N and/or --crop X,Y"), "{e}");
     let e = err_text(read_inputs(&tmp("lz.aedat4", &aedat::file(1, &[vec![1, 2, 3]], -1)), 1));
     assert!(e.contains("packet 1 (byte") && e.contains("LZ4"), "{e}");
     let e = err_text(read_inputs(&tmp("old.aedat4", b"#!AER-DAT3.1\r\n"), 1));

@@ -270,3 +270,62 @@ fn negative_or_huge_jsonl_values_name_the_static_limit() {
         assert!(err.contains("line 1") && err.contains(want), "{err}");
     }
 }
+
+#[test]
+fn streamed_output_lines_equal_serde_and_the_batch_writer() {
+    use spikehdl_model::io::write_output;
+    let items = sample_outputs();
+    for fmt in [Format::JsonLines, Format::Csv] {
+        let mut batch = Vec::new();
+        write_outputs_to(&mut batch, fmt, &items).unwrap();
+        let mut streamed = Vec::new();
+        if fmt == Format::Csv {
+            streamed.extend_from_slice(b"t,kind,layer,f,x,y,value\n");
+        }
+        for o in &items {
+            write_output(&mut streamed, fmt, o).unwrap();
+        }
+        assert_eq!(String::from_utf8(streamed).unwrap(), String::from_utf8(batch).unwrap(), "{fmt:?}");
+    }
+}
+
+#[test]
+fn open_inputs_streams_what_read_inputs_reads() {
+    let dir = std::env::temp_dir().join(format!("spikehdl-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv_path = dir.join("a.csv");
+    std::fs::write(&csv_path, "x,t,p,y\n1,0,1,2\n3,5,0,4\n3,5,0,4\n").unwrap();
+    let jsonl_path = dir.join("a.jsonl");
+    std::fs::write(&jsonl_path, "{\"t\":0,\"kind\":\"dvs\",\"x\":3,\"y\":4,\"p\":1}\n\n{\"t\":2,\"kind\":\"leak_tick\"}\n").unwrap();
+    let npy_path = dir.join("a.npy");
+    let mut bytes = Vec::new();
+    spikehdl_model::npy::write_events(&mut bytes, &[(0, 1, 2, 1), (7, 127, 0, 0), (9, 5, 5, 1)]).unwrap();
+    std::fs::write(&npy_path, &bytes).unwrap();
+    for p in [&csv_path, &jsonl_path, &npy_path] {
+        let whole = read_inputs(p, 9).unwrap();
+        let streamed: Vec<_> = spikehdl_model::io::open_inputs(p, 9).unwrap().collect::<Result<_, _>>().unwrap();
+        assert_eq!(streamed, whole, "{}", p.display());
+        assert!(!whole.is_empty());
+    }
+    // Errors: the same message, and the stream ends after it.
+    std::fs::write(&csv_path, "0,1,2,1\n5,200,3,0\n6,1,1,1\n").unwrap();
+    let whole = read_inputs(&csv_path, 9).unwrap_err().to_string();
+    let streamed: Vec<_> = spikehdl_model::io::open_inputs(&csv_path, 9).unwrap().collect();
+    assert_eq!(streamed.len(), 2);
+    assert_eq!(streamed[1].as_ref().unwrap_err().to_string(), whole);
+    // A truncated .npy is reported before any record is read, as the whole-file reader does.
+    std::fs::write(&npy_path, &bytes[..bytes.len() - 3]).unwrap();
+    let whole = read_inputs(&npy_path, 9).unwrap_err().to_string();
+    let streamed = spikehdl_model::io::open_inputs(&npy_path, 9).err().expect("truncated").to_string();
+    assert_eq!(streamed, whole);
+    assert!(whole.contains("announced"), "{whole}");
+    // A bad record mid-file: the same error naming the record.
+    let mut bad = Vec::new();
+    spikehdl_model::npy::write_events(&mut bad, &[(0, 1, 2, 1), (7, 128, 0, 0)]).unwrap();
+    std::fs::write(&npy_path, &bad).unwrap();
+    let whole = read_inputs(&npy_path, 9).unwrap_err().to_string();
+    let streamed: Vec<_> = spikehdl_model::io::open_inputs(&npy_path, 9).unwrap().collect();
+    assert_eq!(streamed.last().unwrap().as_ref().unwrap_err().to_string(), whole);
+    assert!(whole.contains("record 2"), "{whole}");
+    std::fs::remove_dir_all(&dir).ok();
+}

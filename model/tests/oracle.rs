@@ -6,13 +6,15 @@
 //!    the edges (kernel 16, stride 8, padding 7);
 //! 2. a scalar reference of spec §3 applied in spec §4 / §6 order, with
 //!    saturation, both reset modes and leak ticks in play, must give the
-//!    model's exact output spike sequence and final states.
+//!    model's exact output spike sequence and final states, at every kernel
+//!    level the CPU supports.
 
 mod common;
 
 use common::*;
 use proptest::prelude::*;
 use spikehdl_model::config::CnnLayerConfig;
+use spikehdl_model::kernel::Level;
 use spikehdl_model::{CoreItem, CoreOutput};
 
 /// One layer's geometry: input `c`×`h`×`w`, output features `f`, kernel `k`,
@@ -265,7 +267,12 @@ proptest! {
         l.threshold_low = n.tl.into();
         l.return_to_zero = n.rtz;
         l.leak_enable = n.leak;
+        let mut state = n.init.clone();
+        let want = scalar_reference(&g, &n, &items, &mut state);
+        // Every kernel level this CPU supports gives the reference exactly.
+        for level in Level::supported() {
         let mut m = core(&l);
+        prop_assert!(m.set_kernel_level(level));
         let mut got = Vec::new();
         for &it in &items {
             let item = match it {
@@ -279,11 +286,10 @@ proptest! {
                 }
             }
         }
-        let mut state = n.init.clone();
-        let want = scalar_reference(&g, &n, &items, &mut state);
-        prop_assert_eq!(&got, &want);
-        prop_assert_eq!(m.states(), state);
+        prop_assert_eq!(&got, &want, "kernel {}", level);
+        prop_assert_eq!(m.states(), state.clone(), "kernel {}", level);
         prop_assert_eq!(m.counters().spikes_out, want.len() as u64);
+        }
     }
 }
 

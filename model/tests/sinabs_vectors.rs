@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use common::*;
 use serde_json::Value;
 use spikehdl_model::config::{Xy, XyFlags};
+use spikehdl_model::kernel::Level;
 use spikehdl_model::{CoreItem, CoreOutput, HostInput, HostOutput};
 
 fn vectors_path() -> String {
@@ -50,7 +51,16 @@ fn cases(kind: &str) -> Vec<Value> {
 }
 
 /// Runs one conv case; returns a description of the first mismatch.
+/// Every case at every kernel level this CPU supports (scalar, portable, AVX2, AVX-512).
 fn run_conv(case: &Value) -> Result<(), String> {
+    Level::supported().into_iter().try_for_each(|l| run_conv_at(case, l).map_err(|e| format!("kernel {l}: {e}")))
+}
+
+fn run_dvs(case: &Value) -> Result<(), String> {
+    Level::supported().into_iter().try_for_each(|l| run_dvs_at(case, l).map_err(|e| format!("kernel {l}: {e}")))
+}
+
+fn run_conv_at(case: &Value, level: Level) -> Result<(), String> {
     let (is, os) = (ints(&case["input_shape"]), ints(&case["output_shape"]));
     let (c, h, w) = (is[0], is[1], is[2]);
     let (f, h_out, w_out) = (os[0], os[1], os[2]);
@@ -66,6 +76,7 @@ fn run_conv(case: &Value) -> Result<(), String> {
     l.threshold_low = int(&case["threshold_low"]);
     l.return_to_zero = case["return_to_zero"].as_bool().expect("return_to_zero");
     let mut m = core(&l);
+    assert!(m.set_kernel_level(level));
 
     let mut got: BTreeMap<i64, Vec<(i64, i64, i64)>> = BTreeMap::new();
     let events = rows(&case["events"]);
@@ -107,7 +118,7 @@ fn compare<T: Ord + std::fmt::Debug>(mut got: BTreeMap<i64, Vec<T>>, mut want: B
 }
 
 /// Runs one DVS case through a chip whose core 0 takes the DVS layer's output map.
-fn run_dvs(case: &Value) -> Result<(), String> {
+fn run_dvs_at(case: &Value, level: Level) -> Result<(), String> {
     let os = ints(&case["out_shape"]);
     let (c, h, w) = (os[0], os[1], os[2]);
     let xy = |key: &str| {
@@ -128,6 +139,7 @@ fn run_dvs(case: &Value) -> Result<(), String> {
     let mut cfg = config(vec![Some(layer(c, w, h, 1, 1, (8, 8), (0, 0)))]);
     cfg.dvs_layer = Some(d);
     let mut chip = chip_model(&cfg);
+    assert!(chip.set_kernel_level(level));
 
     let mut got: BTreeMap<i64, Vec<(i64, i64, i64)>> = BTreeMap::new();
     for (i, ev) in rows(&case["events"]).iter().enumerate() {

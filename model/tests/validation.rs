@@ -175,7 +175,7 @@ fn huge_and_negative_scalars_are_errors_not_panics() {
     let text = base().to_string().replace("\"kernel_size\":3", "\"kernel_size\":18446744073709551616");
     let errs = parse_and_validate(&text).unwrap_err().0;
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0].path, "<json>");
+    assert_eq!(errs[0].path, "cnn_layers[0].kernel_size");
 }
 
 #[test]
@@ -401,24 +401,32 @@ fn dvs_output_must_match_its_destination() {
 
 #[test]
 fn unknown_fields_are_rejected() {
-    for (ptr, name) in [
-        ("", "colour"),
-        ("/chip", "speed"),
-        ("/dvs_layer", "mirror_z"),
-        ("/dvs_layer/destinations/0", "pooling"),
-        ("/cnn_layers/0", "bias"),
-        ("/cnn_layers/0/destinations/1", "poolng"),
-        ("/cnn_layers/1/stride", "z"),
-        ("/cnn_layers/3/input_shape", "channels"),
+    // The error's path is the unknown field's own path.
+    for (ptr, name, path) in [
+        ("", "colour", "colour"),
+        ("/chip", "speed", "chip.speed"),
+        ("/dvs_layer", "mirror_z", "dvs_layer.mirror_z"),
+        ("/dvs_layer/destinations/0", "pooling", "dvs_layer.destinations[0].pooling"),
+        ("/cnn_layers/0", "bias", "cnn_layers[0].bias"),
+        ("/cnn_layers/0/destinations/1", "poolng", "cnn_layers[0].destinations[1].poolng"),
+        ("/cnn_layers/1/stride", "z", "cnn_layers[1].stride.z"),
+        ("/cnn_layers/3/input_shape", "channels", "cnn_layers[3].input_shape.channels"),
     ] {
         let mut v = base();
         v.pointer_mut(ptr).unwrap().as_object_mut().unwrap().insert(name.into(), json!(1));
-        one(errors(&v), "<json>", &[&format!("unknown field `{name}`")]);
+        one(errors(&v), path, &[&format!("unknown field `{name}`")]);
     }
-    // Syntax errors carry a position.
+    // Syntax errors carry a position and the path reached.
     let errs = parse_and_validate("{\"cnn_layers\": [}").unwrap_err().0;
     assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].path, "cnn_layers[0]");
+    // Before any field there is no path: `<json>`.
+    let errs = parse_and_validate("\"a string\"").unwrap_err().0;
     assert_eq!(errs[0].path, "<json>");
+    let errs = parse_and_validate("{\"cnn_layers\": []} trailing").unwrap_err().0;
+    assert_eq!(errs[0].path, "<json>");
+    assert!(errs[0].message.contains("trailing characters"), "{}", errs[0].message);
+    let errs = parse_and_validate("{\"cnn_layers\": [}").unwrap_err().0;
     assert!(errs[0].message.contains("line 1"), "{}", errs[0].message);
 }
 
@@ -605,5 +613,22 @@ proptest! {
             apply(&mut text, m);
         }
         must_not_panic(&text);
+    }
+}
+
+#[test]
+fn json_type_errors_name_the_field_path() {
+    // The message a user got before was only "invalid type: string \"3\", expected i64 at line 1 column 333".
+    for (ptr, val, path, want) in [
+        ("/cnn_layers/3/kernel_size", json!("3"), "cnn_layers[3].kernel_size", "invalid type: string \"3\", expected i64"),
+        ("/cnn_layers/0/weights/1/0/2/2", json!(1.5), "cnn_layers[0].weights[1][0][2][2]", "invalid type: floating point `1.5`"),
+        ("/cnn_layers/1/destinations/0/enable", json!("yes"), "cnn_layers[1].destinations[0].enable", "expected a boolean"),
+        ("/dvs_layer/pooling/x", json!(null), "dvs_layer.pooling.x", "invalid type: null"),
+        ("/chip/preset", json!(7), "chip.preset", "invalid type: integer `7`"),
+    ] {
+        let errs = with(ptr, val);
+        one(errs.clone(), path, &[want]);
+        // line and column stay in the message
+        assert!(errs[0].message.contains("line 1 column"), "{:?}", errs[0].message);
     }
 }

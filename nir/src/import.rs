@@ -16,13 +16,20 @@ use crate::graph::{FileError, Graph, Node, Tensor, Value};
 use crate::mapping::{assign, Demand, MappingError};
 
 /// What a missing `min_v_mem` (NIR's IF has none) becomes.
+///
+/// The default is what every Sinabs user gets: `sinabs.from_nir` builds its
+/// IAF layers with `min_v_mem = −v_threshold`, and `DynapcnnNetwork(discretize=True)`
+/// then scales the pair (−v_threshold, v_threshold). The literal reading of
+/// `discretize.py` for `min_v_mem = None` (−2^15 in the scale) caps every
+/// scale at 1, so trained weights below 0.5 all round to 0: it stays
+/// available, warned, for networks built in Sinabs without `from_nir`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MinVMem {
     /// Sinabs' `discretize.py` for `min_v_mem = None`: −2^15 enters the scale
     /// (capping it at 1) and, scaled, becomes threshold_low. Warned about.
-    #[default]
     Missing,
-    /// What `sinabs.from_nir` sets: `min_v_mem = −v_threshold`.
+    /// What `sinabs.from_nir` sets: `min_v_mem = −v_threshold` (the default).
+    #[default]
     NegThreshold,
 }
 
@@ -51,7 +58,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { chip: "reference".into(), input_shape: None, min_v_mem: MinVMem::Missing, reset: Reset::Subtract, monitor: false }
+        Self { chip: "reference".into(), input_shape: None, min_v_mem: MinVMem::default(), reset: Reset::Subtract, monitor: false }
     }
 }
 

@@ -152,7 +152,7 @@ fn one_layer(thr: f64, neuron: Node) -> spikehdl_nir::Graph {
 
 #[test]
 fn missing_min_v_mem_is_warned_and_caps_the_scale() {
-    let o = Options { chip: "tiny".into(), ..Options::default() };
+    let o = Options { chip: "tiny".into(), min_v_mem: MinVMem::Missing, ..Options::default() };
     let imp = import_graph(&one_layer(2.0, if_node(&[1, 4, 4], 2.0)), &o).unwrap();
     let l = &imp.layers[0];
     assert_eq!(l.scales.chosen, 1.0);
@@ -203,4 +203,82 @@ fn a_network_too_big_for_the_chip_reports_each_constraint() {
     // conv2: C = 6, F = 16, k = 5: kernel 6 * 2^(5+4) = 3072 > 1024; neuron 16 * 2^(4+4) = 4096 > 1024
     assert!(e.contains("layer 1 (conv2 6x14x14 -> 16x10x10 k5): needs kernel 3072 / neuron 4096 / bias 16 words; fits no core"), "{e}");
     assert!(e.contains("core 2: kernel words needed 3072 > 1024 available; neuron words needed 4096 > 1024 available"), "{e}");
+}
+
+/// A network as Sinabs' `to_nir` writes it (IF with per-neuron `r`,
+/// `v_threshold` and `v_reset` arrays holding one value each, Conv2d with
+/// bias, SumPool2d, Flatten, Affine), imported with DEFAULT options, gives the
+/// integers `DynapcnnNetwork(discretize=True)` puts on the chip for the
+/// network `sinabs.from_nir` builds (min_v_mem = −v_threshold). The expected
+/// integers are computed by hand from discretize.py's rules (f32 arithmetic):
+/// - conv: weights ∈ {−0.03..0.03 step 0.01}, no bias, threshold 1:
+///   scale = 127 / 0.03 = 4233.333 (weights; thresholds allow 32767):
+///   0.01 → 42.33 → 42, 0.02 → 84.67 → 85, 0.03 → 127; thresholds ±4233.
+/// - affine: weights ∈ {−0.2..0.2 step 0.1}, bias (0.05, −0.05, 0), threshold 2:
+///   scale = min(127 / 0.2 = 635, bias 127 / 0.05 = 2540, 32767 / 2) = 635:
+///   0.1 → 63.5 → 64 (half to even), 0.2 → 127, bias ±31.75 → ±32, thresholds ±1270.
+#[test]
+fn sinabs_exported_file_imports_with_default_flags_to_sinabs_integers() {
+    let conv_w: Vec<f64> = (0..4 * 2 * 3 * 3).map(|i| ((i % 7) as f64 - 3.0) * 0.01).collect();
+    let fc_w: Vec<f64> = (0..3 * 64).map(|i| ((i % 5) as f64 - 2.0) * 0.1).collect();
+    let g = chain(vec![
+        ("input", input([2, 8, 8])),
+        ("0", conv2d(4, 2, 3, conv_w.clone(), vec![0.0; 4], 1, 1)),
+        ("1", if_node(&[4, 8, 8], 1.0)),
+        ("2", pool(2, false)),
+        ("3", flatten([4, 4, 4])),
+        ("4", affine(3, 64, fc_w.clone(), vec![0.05, -0.05, 0.0])),
+        ("5", if_node(&[3], 2.0)),
+        ("output", output(&[3])),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sinabs.nir");
+    write(&p, &g).unwrap();
+    let imp = import_file(&p, &Options::default()).unwrap();
+    assert!(imp.warnings.is_empty(), "default import warns: {:?}", imp.warnings);
+
+    let conv_int = |w: f64| -> i64 {
+        match (w * 100.0).round() as i64 {
+            -3 => -127,
+            -2 => -85,
+            -1 => -42,
+            0 => 0,
+            1 => 42,
+            2 => 85,
+            3 => 127,
+            o => unreachable!("{o}"),
+        }
+    };
+    let l0 = imp.config.cnn_layers[imp.layers[0].core].as_ref().unwrap();
+    assert_eq!((l0.threshold_high, l0.threshold_low), (4233, -4233));
+    let flat0: Vec<i64> = l0.weights.iter().flatten().flatten().flatten().copied().collect();
+    assert_eq!(flat0, conv_w.iter().map(|&w| conv_int(w)).collect::<Vec<_>>());
+    assert_eq!(l0.biases.as_deref(), Some(&[0i64, 0, 0, 0][..]));
+
+    let l1 = imp.config.cnn_layers[imp.layers[1].core].as_ref().unwrap();
+    assert_eq!((l1.threshold_high, l1.threshold_low), (1270, -1270));
+    assert_eq!(l1.biases.as_deref(), Some(&[32i64, -32, 0][..]));
+    // PyTorch flatten order (c, y, x) = the chip's [f][c][y][x] kernel order.
+    let flat1: Vec<i64> = l1.weights.iter().flatten().flatten().flatten().copied().collect();
+    let want1: Vec<i64> = fc_w.iter().map(|&w| [-127, -64, 0, 64, 127][((w * 10.0).round() as i64 + 2) as usize]).collect();
+    assert_eq!(flat1, want1);
+
+    // The old rule, now opt-in, kills this network (every weight rounds to 0) and says so.
+    let old = import_file(&p, &Options { min_v_mem: MinVMem::Missing, ..Options::default() }).unwrap();
+    let l0 = old.config.cnn_layers[old.layers[0].core].as_ref().unwrap();
+    assert!(l0.weights.iter().flatten().flatten().flatten().all(|&w| w == 0));
+    assert!(old.warnings.iter().any(|w| w.contains("no min_v_mem")), "{:?}", old.warnings);
+}
+
+#[test]
+fn per_neuron_thresholds_holding_one_value_are_accepted_mixed_ones_name_the_node() {
+    let uniform = Node::new("IF").with("v_threshold", Value::Tensor(Tensor::float(&[4, 4], vec![1.5; 16])));
+    let imp = import_graph(&one_layer(1.5, uniform), &Options { chip: "tiny".into(), ..Options::default() }).unwrap();
+    // weights 0.01 -> scale 12700; threshold 1.5 -> 19050
+    assert_eq!((imp.layers[0].threshold_high, imp.layers[0].threshold_low), (19050, -19050));
+    let mut v = vec![1.5; 16];
+    v[9] = 1.25;
+    let mixed = Node::new("IF").with("v_threshold", Value::Tensor(Tensor::float(&[4, 4], v)));
+    let e = err(import_graph(&one_layer(1.5, mixed), &Options { chip: "tiny".into(), ..Options::default() }));
+    assert!(e.contains("node \"s\" (IF): v_threshold differs between neurons (1.5 and 1.25)"), "{e}");
 }

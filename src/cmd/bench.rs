@@ -27,6 +27,15 @@ pub struct Args {
     /// DVS events of the dense whole-chip co-simulation (9-core reference chip).
     #[arg(long, default_value_t = 2_000)]
     chip_events: usize,
+    /// Events of the benchmark network run (examples/bench_net.json).
+    #[arg(long, default_value_t = spikehdl_model::bench_net::EVENTS)]
+    net_events: usize,
+    /// Model threads for the pipelined figures (default: all CPUs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: Option<u64>,
+    /// Recording lengths (events, comma-separated) whose peak memory `simulate` reports; "" skips.
+    #[arg(long, default_value = "1000000,10000000")]
+    rss_events: String,
 }
 
 /// A small deterministic PRNG (xorshift64*), so the workload is the same everywhere.
@@ -117,6 +126,8 @@ pub fn run(a: Args) -> Result<u8> {
     if cfg!(debug_assertions) {
         eprintln!("warning: debug build; run `cargo run --release -- bench` for meaningful figures");
     }
+    super::bench_net::run(a.net_events, a.repeat, a.threads.map_or_else(super::simulate::default_threads, |n| n as usize), &a.rss_events)?;
+    println!();
     let cfg = spikehdl_model::validate(&dense_config()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let events = dvs_events(a.events, 7);
     println!("model workload: {} DVS events, DVS pool 2 -> conv 2->16 3x3 (64x64) -> pool 2 -> conv 16->32 3x3 (32x32)", events.len());

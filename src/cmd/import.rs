@@ -20,10 +20,11 @@ pub struct Args {
     /// Input shape C,H,W, overriding (or supplying) the Input node's shape.
     #[arg(long, value_name = "C,H,W")]
     input_shape: Option<String>,
-    /// min_v_mem of the IF neurons (NIR has none): `missing` = Sinabs' default
-    /// for None (-2^15 enters the scale, warned), `neg-threshold` = -v_threshold
-    /// (what sinabs.from_nir sets).
-    #[arg(long, value_name = "MODE", default_value = "missing")]
+    /// min_v_mem of the IF neurons (NIR has none): `neg-threshold` = -v_threshold
+    /// (what sinabs.from_nir sets, so the integers equal Sinabs'
+    /// DynapcnnNetwork(discretize=True)); `missing` = discretize.py's rule for
+    /// None (-2^15 enters the scale and caps it at 1, warned).
+    #[arg(long, value_name = "MODE", default_value = "neg-threshold")]
     min_v_mem: String,
     /// Reset after a spike: `subtract` the threshold (Sinabs) or `zero` (NIR's IF equations).
     #[arg(long, value_name = "MODE", default_value = "subtract")]

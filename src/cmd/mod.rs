@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_net;
 pub mod check;
 pub mod cosim;
+pub mod eval;
 pub mod export_rtl;
 pub mod fpga;
 pub mod import;
@@ -14,6 +16,8 @@ pub mod synth;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use spikehdl_model::io::{DvsBounds, ReadOptions};
+use spikehdl_model::transform::InputTransform;
 use spikehdl_model::{HostInput, Timed, ValidConfig};
 
 /// Reads and validates a configuration file; all validation errors are in the message.
@@ -29,27 +33,121 @@ pub struct RunInputs {
     /// Chip configuration (JSON).
     #[arg(long)]
     pub config: std::path::PathBuf,
-    /// Host input events: .csv (DVS t,x,y,p), .jsonl (every item kind), .npy (tonic) or .aedat4.
+    /// Host input events: .csv (DVS t,x,y,p), .jsonl (every item kind), .npy (tonic), .aedat4, .bin (N-MNIST) or .dat (Prophesee).
     #[arg(long)]
     pub events: std::path::PathBuf,
     /// Insert a leak tick every N microseconds of event time (the first one N µs
     /// after the first event).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub leak_period_us: Option<u64>,
+    #[command(flatten)]
+    pub transform: TransformArgs,
 }
 
 impl RunInputs {
-    /// The validated configuration and the input items (with leak ticks inserted).
+    /// The validated configuration and the input items (transformed, with
+    /// leak ticks inserted). With --downsample / --crop, prints what the
+    /// transform kept and dropped, so that every command reports it.
     pub fn load(&self) -> Result<(ValidConfig, Vec<Timed<HostInput>>)> {
+        let (cfg, items, _) = self.load_transformed()?;
+        Ok((cfg, items))
+    }
+
+    /// [`RunInputs::load`], also returning the transform with its counts
+    /// (None without --downsample / --crop).
+    pub fn load_transformed(&self) -> Result<(ValidConfig, Vec<Timed<HostInput>>, Option<InputTransform>)> {
         let cfg = load_config(&self.config)?;
-        let items = spikehdl_model::io::read_inputs(&self.events, cfg.n_cores())?;
+        let (items, tr) = self.transform.read(&self.events, cfg.n_cores())?;
+        if let Some(tr) = &tr {
+            println!("input transform: {}", tr.describe());
+        }
         let items = match self.leak_period_us {
             Some(p) => with_leak_ticks(&items, p),
             None => items,
         };
-        Ok((cfg, items))
+        Ok((cfg, items, tr))
     }
 }
+
+/// The 128 × 128 window origin of `--crop X,Y`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crop {
+    pub x: u16,
+    pub y: u16,
+}
+
+fn parse_crop(s: &str) -> std::result::Result<Crop, String> {
+    let v: Vec<&str> = s.split(',').map(str::trim).collect();
+    let num = |p: &str| p.parse::<u16>().map_err(|_| format!("{p:?} is not a whole number 0..=65535"));
+    match v[..] {
+        [x, y] => Ok(Crop { x: num(x)?, y: num(y)? }),
+        _ => Err(format!("{s:?} is not X,Y (the origin of the 128x128 window)")),
+    }
+}
+
+/// Fitting a larger sensor to the chip's 128 × 128 DVS input, before the
+/// DVS layer (shared by every command that reads event files).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct TransformArgs {
+    /// Divide DVS x and y by N, floored (tonic's spatial downsample), before the DVS layer.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub downsample: u16,
+    /// Keep the 128x128 window with its origin at (X, Y), in downsampled
+    /// coordinates; DVS events outside it are dropped and counted. Default
+    /// with --downsample: 0,0.
+    #[arg(long, value_name = "X,Y", value_parser = parse_crop)]
+    pub crop: Option<Crop>,
+}
+
+impl TransformArgs {
+    /// The transform, or None when neither flag is given.
+    pub fn transform(&self) -> Option<InputTransform> {
+        let t = InputTransform::new(self.downsample, self.crop.map(|c| (c.x, c.y)));
+        (!t.is_identity()).then_some(t)
+    }
+
+    /// Reads an event file: without a transform, DVS events must fit the
+    /// chip's input (errors say how to fit a larger sensor); with one, they
+    /// are read in sensor coordinates and transformed.
+    pub fn read(&self, path: &Path, n_cores: usize) -> Result<(Vec<Timed<HostInput>>, Option<InputTransform>)> {
+        match self.transform() {
+            None => Ok((spikehdl_model::io::read_inputs(path, n_cores)?, None)),
+            Some(mut tr) => {
+                let opts = ReadOptions { n_cores, dvs: DvsBounds::Sensor };
+                let items = spikehdl_model::io::read_inputs(path, opts)?;
+                let items = tr.apply_all(items);
+                Ok((items, Some(tr)))
+            }
+        }
+    }
+}
+
+impl RunInputs {
+    /// The validated configuration and the input items as a stream (constant
+    /// memory; --downsample / --crop applied and leak ticks inserted on the
+    /// fly, in the order of [`RunInputs::load`]). The handle holds the
+    /// transform's counts once the stream has been consumed (None without
+    /// --downsample / --crop).
+    pub fn open(&self) -> Result<(ValidConfig, spikehdl_model::io::InputStream, Option<TransformReport>)> {
+        let cfg = load_config(&self.config)?;
+        let (items, report): (spikehdl_model::io::InputStream, _) = match self.transform.transform() {
+            None => (spikehdl_model::io::open_inputs(&self.events, cfg.n_cores())?, None),
+            Some(tr) => {
+                let opts = ReadOptions { n_cores: cfg.n_cores(), dvs: DvsBounds::Sensor };
+                let (items, report) = tr.stream(spikehdl_model::io::open_inputs(&self.events, opts)?);
+                (Box::new(items), Some(report))
+            }
+        };
+        let items: spikehdl_model::io::InputStream = match self.leak_period_us {
+            Some(p) => Box::new(spikehdl_model::io::LeakTicks::new(items, p)),
+            None => items,
+        };
+        Ok((cfg, items, report))
+    }
+}
+
+/// Where a streamed [`InputTransform`] leaves its final counts.
+pub type TransformReport = std::sync::Arc<std::sync::Mutex<InputTransform>>;
 
 /// Inserts leak ticks at t0 + k·period (k ≥ 1) before the first item at or after each boundary.
 pub fn with_leak_ticks(items: &[Timed<HostInput>], period: u64) -> Vec<Timed<HostInput>> {

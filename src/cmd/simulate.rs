@@ -1,11 +1,20 @@
-//! `spikehdl simulate --config C --events E [--out O] [--leak-period-us N]`:
+//! `spikehdl simulate --config C --events E [--out O] [--leak-period-us N] [--threads N] [--kernel L]`:
 //! runs an event file through the golden model and prints a summary.
+//!
+//! Streaming: the input is read as the model needs it and outputs are
+//! written as they are produced, so memory does not grow with the length of
+//! the recording. With `--threads` ≥ 2 the cores run as a pipeline when the
+//! thread rule of `spikehdl_model::pipeline` allows it (same results as one
+//! thread); the summary says which stages ran or why the run was sequential.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use spikehdl_model::io::OutputWriter;
+use spikehdl_model::kernel::Level;
+use spikehdl_model::pipeline::{run_stream, RunReport, StreamError, StreamOptions};
 use spikehdl_model::{ChipModel, HostInput, HostOutput, Timed};
 
 #[derive(clap::Args)]
@@ -18,39 +27,143 @@ pub struct Args {
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
+    /// Model threads (pipeline stages; default: all CPUs). Results are the same for any N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: Option<u64>,
+    /// Neuron update loop: scalar, portable, avx2 or avx512 (default: the fastest this CPU has).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    kernel: Option<Level>,
+}
+
+pub fn parse_level(s: &str) -> Result<Level, String> {
+    let l = Level::from_name(s).ok_or_else(|| format!("unknown kernel {s:?}; expected scalar, portable, avx2 or avx512"))?;
+    if !l.is_supported() {
+        return Err(format!("this CPU cannot run the {l} kernel (supported: {})", names(&Level::supported())));
+    }
+    Ok(l)
+}
+
+fn names(l: &[Level]) -> String {
+    l.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// Default thread count: the CPUs this process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Host output counts by source layer (0..=13) and kind (spike, monitor, neuron value).
+#[derive(Debug, Clone, Default)]
+pub struct OutputCounts {
+    pub total: u64,
+    by: Vec<[u64; 3]>,
+}
+
+impl OutputCounts {
+    pub fn add(&mut self, o: &HostOutput) {
+        let layer = o.layer() as usize;
+        if self.by.len() <= layer {
+            self.by.resize(layer + 1, [0; 3]);
+        }
+        let k = match o {
+            HostOutput::Spike { .. } => 0,
+            HostOutput::Monitor { .. } => 1,
+            HostOutput::NeuronValue { .. } => 2,
+        };
+        self.by[layer][k] += 1;
+        self.total += 1;
+    }
+    /// Outputs of `layer` of `kind` ("spike", "monitor" or "neuron_value").
+    pub fn get(&self, layer: usize, kind: &str) -> u64 {
+        let k = match kind {
+            "spike" => 0,
+            "monitor" => 1,
+            _ => 2,
+        };
+        self.by.get(layer).map_or(0, |b| b[k])
+    }
+    pub fn layer(&self, layer: usize) -> u64 {
+        self.by.get(layer).map_or(0, |b| b.iter().sum())
+    }
+}
+
+/// What one streaming simulation did.
+pub struct Streamed {
+    pub chip: ChipModel,
+    pub report: RunReport,
+    pub counts: OutputCounts,
+    pub seconds: f64,
+}
+
+/// Runs `inputs` through a fresh model of `cfg`, writing outputs to `out` as they come.
+pub fn simulate_stream(
+    cfg: &spikehdl_model::ValidConfig,
+    inputs: spikehdl_model::io::InputStream,
+    mut out: Option<&mut OutputWriter>,
+    threads: usize,
+    kernel: Option<Level>,
+    progress: bool,
+) -> Result<Streamed> {
+    let mut chip = ChipModel::new(cfg);
+    if let Some(l) = kernel {
+        if !chip.set_kernel_level(l) {
+            bail!("this CPU cannot run the {l} kernel");
+        }
+    }
+    let pb = if progress { ProgressBar::new_spinner() } else { ProgressBar::hidden() };
+    pb.set_style(ProgressStyle::with_template("{spinner} {pos} output events {per_sec}").expect("static template"));
+    let mut counts = OutputCounts::default();
+    let start = Instant::now();
+    let r = run_stream(&mut chip, &StreamOptions::threads(threads), inputs, |o: &Timed<HostOutput>| {
+        counts.add(&o.item);
+        if counts.total % 8192 == 0 {
+            pb.set_position(counts.total);
+        }
+        match out.as_deref_mut() {
+            Some(w) => w.write(o),
+            None => Ok(()),
+        }
+    });
+    pb.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let report = match r {
+        Ok(rep) => rep,
+        // The reader's errors already name the file, line and field.
+        Err(StreamError::Input { error, .. }) => return Err(error.into()),
+        Err(e @ StreamError::Item { .. }) => bail!("{e}"),
+        Err(StreamError::Output(e)) => {
+            let path = out.map(|w| w.path().to_string()).unwrap_or_default();
+            bail!("{path}: {e}")
+        }
+    };
+    Ok(Streamed { chip, report, counts, seconds })
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let (cfg, items) = a.inputs.load()?;
-    if let Some(o) = &a.out {
-        spikehdl_model::io::Format::from_path(o)?; // fail before simulating
+    let (cfg, inputs, transform) = a.inputs.open()?;
+    let mut writer = match &a.out {
+        Some(o) => Some(OutputWriter::create(o)?), // fails before simulating
+        None => None,
+    };
+    let big = std::fs::metadata(&a.inputs.events).is_ok_and(|m| m.len() > 4 << 20);
+    let threads = a.threads.map_or_else(default_threads, |n| n as usize);
+    let s = simulate_stream(&cfg, inputs, writer.as_mut(), threads, a.kernel, big)?;
+    if let Some(w) = writer {
+        w.finish()?;
     }
-    let mut chip = ChipModel::new(&cfg);
-    let pb = if items.len() >= 100_000 { ProgressBar::new(items.len() as u64) } else { ProgressBar::hidden() };
-    pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} items {per_sec} eta {eta}").expect("static template"));
-    let start = Instant::now();
-    let mut outputs: Vec<Timed<HostOutput>> = Vec::new();
-    let mut buf = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        buf.clear();
-        if let Err(e) = chip.accept(&it.item, &mut buf) {
-            bail!("input item {i} (t = {}): {e}", it.t);
-        }
-        outputs.extend(buf.iter().map(|&item| Timed { t: it.t, item }));
-        if i % 4096 == 0 {
-            pb.set_position(i as u64);
-        }
+    let mut summary = summarize_stream(&s);
+    if let Some(report) = transform {
+        // The stream is consumed: the counts are final.
+        let tr = *report.lock().unwrap_or_else(|e| e.into_inner());
+        println!("input transform: {}", tr.describe());
+        let (x, y) = tr.crop.unwrap_or((0, 0));
+        summary["input_transform"] =
+            serde_json::json!({ "downsample": tr.downsample, "crop": [x, y], "kept": tr.kept, "dropped": tr.dropped });
     }
-    pb.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    if let Some(o) = &a.out {
-        spikehdl_model::io::write_outputs(o, &outputs)?;
-    }
-    let summary = summarize(&chip, &items, &outputs, secs);
     print_summary(&summary);
     match &a.out {
-        Some(o) => println!("wrote {} output events to {}", outputs.len(), o.display()),
-        None => println!("({} output events; --out FILE.jsonl|FILE.csv saves them)", outputs.len()),
+        Some(o) => println!("wrote {} output events to {}", s.counts.total, o.display()),
+        None => println!("({} output events; --out FILE.jsonl|FILE.csv saves them)", s.counts.total),
     }
     if let Some(p) = &a.summary_json {
         super::write_file(p, &serde_json::to_string_pretty(&summary)?)?;
@@ -58,8 +171,17 @@ pub fn run(a: Args) -> Result<u8> {
     Ok(crate::EXIT_OK)
 }
 
-/// The simulation summary, printable and serializable.
-pub fn summarize(chip: &ChipModel, items: &[Timed<HostInput>], outputs: &[Timed<HostOutput>], secs: f64) -> serde_json::Value {
+/// Peak resident memory of this process (Linux `VmHWM`), bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The summary of a streaming run, printable and serializable.
+pub fn summarize_stream(s: &Streamed) -> serde_json::Value {
+    let chip = &s.chip;
     let r = chip.router_counters();
     let mut cores = Vec::new();
     let mut total_updates = 0u64;
@@ -69,23 +191,37 @@ pub fn summarize(chip: &ChipModel, items: &[Timed<HostInput>], outputs: &[Timed<
             continue;
         }
         total_updates += c.synaptic_updates;
-        let count = |kind: &str| outputs.iter().filter(|o| o.item.layer() as usize == i && o.item.kind() == kind).count();
         cores.push(serde_json::json!({
             "core": i, "items_in": c.items_in, "spikes_out": c.spikes_out,
             "synaptic_updates": c.synaptic_updates, "errors": c.errors, "router_drops": r.drops[i],
-            "readout": count("spike"), "monitor": count("monitor"), "neuron_values": count("neuron_value"),
+            "readout": s.counts.get(i, "spike"), "monitor": s.counts.get(i, "monitor"), "neuron_values": s.counts.get(i, "neuron_value"),
         }));
     }
-    let dvs_monitor = outputs.iter().filter(|o| o.item.layer() == spikehdl_model::presets::DVS_LAYER).count();
+    let secs = s.seconds;
+    let level = (0..chip.n_cores()).find_map(|i| chip.core(i)).map(|c| c.kernel_level().name()).unwrap_or("none");
     serde_json::json!({
-        "input_items": items.len(),
-        "output_events": outputs.len(),
-        "dvs": { "events_in": r.dvs_in, "events_out": r.dvs_out, "router_drops": r.drops[chip.n_cores()], "monitor": dvs_monitor },
+        "input_items": s.report.items,
+        "output_events": s.counts.total,
+        "dvs": { "events_in": r.dvs_in, "events_out": r.dvs_out, "router_drops": r.drops[chip.n_cores()], "monitor": s.counts.layer(spikehdl_model::presets::DVS_LAYER as usize) },
         "cores": cores,
         "synaptic_updates": total_updates,
         "seconds": secs,
         "updates_per_second": if secs > 0.0 { total_updates as f64 / secs } else { 0.0 },
+        "kernel": level,
+        "stages": s.report.stages,
+        "sequential_because": s.report.fallback.as_ref().map(|f| f.to_string()),
+        "peak_rss_bytes": peak_rss_bytes(),
     })
+}
+
+/// The simulation summary of an in-memory run, printable and serializable.
+pub fn summarize(chip: &ChipModel, items: &[Timed<HostInput>], outputs: &[Timed<HostOutput>], secs: f64) -> serde_json::Value {
+    let mut counts = OutputCounts::default();
+    for o in outputs {
+        counts.add(&o.item);
+    }
+    let report = RunReport { items: items.len() as u64, outputs: counts.total, ..Default::default() };
+    summarize_stream(&Streamed { chip: chip.clone(), report, counts, seconds: secs })
 }
 
 fn print_summary(s: &serde_json::Value) {
@@ -109,11 +245,26 @@ fn print_summary(s: &serde_json::Value) {
         s["seconds"].as_f64().unwrap_or(0.0),
         s["updates_per_second"].as_f64().unwrap_or(0.0) / 1e6
     );
+    let stages: Vec<String> = s["stages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|st| st.as_array().into_iter().flatten().map(|c| c.to_string()).collect::<Vec<_>>().join(","))
+        .collect();
+    match s["sequential_because"].as_str() {
+        Some(why) => println!("kernel {}, one thread ({why})", s["kernel"].as_str().unwrap_or("")),
+        None if stages.len() > 1 => println!("kernel {}, {} pipeline stages: cores [{}]", s["kernel"].as_str().unwrap_or(""), stages.len(), stages.join("] [")),
+        None => println!("kernel {}, one thread", s["kernel"].as_str().unwrap_or("")),
+    }
+    if let Some(b) = s["peak_rss_bytes"].as_u64() {
+        println!("peak memory (RSS): {:.1} MB", b as f64 / 1e6);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::with_leak_ticks;
+    use spikehdl_model::io::LeakTicks;
     use spikehdl_model::{HostInput, Timed};
 
     fn dvs(t: u64) -> Timed<HostInput> {
@@ -130,5 +281,8 @@ mod tests {
         assert_eq!(out[out.len() - 2], Timed { t: 1030, item: HostInput::LeakTick });
         assert_eq!(out.len(), items.len() + 3);
         assert!(with_leak_ticks(&[], 5).is_empty());
+        // The streaming adapter gives the same sequence.
+        let streamed: Vec<_> = LeakTicks::new(items.iter().map(|&i| Ok::<_, ()>(i)), 10).map(Result::unwrap).collect();
+        assert_eq!(streamed, out);
     }
 }

@@ -1,0 +1,548 @@
+//! Streaming runs of the chip model, on several threads when that provably
+//! gives the sequential result.
+//!
+//! [`run_stream`] pulls host input items from an iterator, runs them through
+//! a [`ChipModel`] and hands every host output to a sink as it is produced:
+//! memory stays flat with the length of the input. With `threads` ≥ 2 it
+//! splits the cores into pipeline stages, one thread each, connected by
+//! bounded channels (batches of messages, recycled: no allocation in the
+//! steady state), plus one thread that reads the input.
+//!
+//! **The thread rule [decision, project]** ([`pipeline_rule`]): the pipeline
+//! is used only when
+//! 1. every core has at most one source among the DVS layer and the cores
+//!    (no fan-in), and the destination graph has no cycle; then each core's
+//!    input sequence is fixed by its single source: its routed events arrive
+//!    in the order the source emitted them, host items addressed to it arrive
+//!    in input order, and a host item reaches every stage before any event it
+//!    causes (the stage that reads it forwards it first), after every event
+//!    caused by earlier items (stages process messages in order). So every
+//!    core accepts exactly the sequence the sequential model gives it, and
+//!    its states, counters and output spikes are the same;
+//! 2. at most one core sends events to the host (readout destination or
+//!    monitor); then the host outputs of one input item come from one place
+//!    in a fixed order (the DVS monitor copy first, then that core's outputs
+//!    in its own order, or the one answer to a neuron read), and items are
+//!    delivered in input order, so the host output sequence is the
+//!    sequential one, timestamps included.
+//!
+//! Otherwise (fan-in, a cycle, two host-output cores, `threads` = 1, a
+//! recorded trace) the run is sequential; [`RunReport::fallback`] says why.
+//! With fan-in the interleaving at a core would depend on thread timing
+//! (spec §5 leaves it open; the model fixes one order, the pipeline could
+//! not reproduce it), and with two host-output cores the interleaving of
+//! their outputs inside one item would.
+//!
+//! Stages are contiguous runs of the cores in topological order, balanced
+//! by the synaptic updates each core did during a sequential warm-up
+//! ([`WARMUP_ITEMS`] items or [`WARMUP_UPDATES`] updates, whichever first).
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use crate::chip::{check_item, ChipModel, ItemError};
+use crate::core::CoreItem;
+use crate::events::{HostInput, HostOutput, Timed};
+use crate::presets::HOST_LAYER;
+use crate::validate::ValidConfig;
+
+/// Items run sequentially before the stages are balanced.
+pub const WARMUP_ITEMS: u64 = 50_000;
+/// ... or until this many synaptic updates were done.
+pub const WARMUP_UPDATES: u64 = 20_000_000;
+/// Messages per batch on a channel.
+pub const BATCH: usize = 2048;
+/// Batches in flight per channel (the bound of each queue).
+const DEPTH: usize = 8;
+
+/// How [`run_stream`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// Stage threads (1 = sequential); the input reader is one more thread.
+    pub threads: usize,
+    /// Items run sequentially first to balance the stages (see [`WARMUP_ITEMS`]).
+    pub warmup_items: u64,
+    /// Messages per channel batch (see [`BATCH`]).
+    pub batch: usize,
+}
+
+impl StreamOptions {
+    pub fn threads(threads: usize) -> Self {
+        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH }
+    }
+}
+
+/// Why a run is sequential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    OneThread,
+    /// Fewer than two configured cores.
+    OneCore,
+    Cycle,
+    /// A core with several sources.
+    FanIn { core: usize, sources: Vec<String> },
+    /// Several cores send events to the host.
+    HostOutputs { cores: Vec<usize> },
+    /// The model records a trace (co-simulation scoreboards).
+    Trace,
+    /// The warm-up put all the work on one stage.
+    Unbalanced,
+}
+
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fallback::OneThread => write!(f, "one thread requested"),
+            Fallback::OneCore => write!(f, "fewer than two configured cores"),
+            Fallback::Cycle => write!(f, "the destination graph has a cycle"),
+            Fallback::FanIn { core, sources } => write!(f, "core {core} has several sources ({}): fan-in", sources.join(", ")),
+            Fallback::HostOutputs { cores } => {
+                let c: Vec<String> = cores.iter().map(|c| c.to_string()).collect();
+                write!(f, "cores {} all send events to the host", c.join(", "))
+            }
+            Fallback::Trace => write!(f, "a trace is being recorded"),
+            Fallback::Unbalanced => write!(f, "the work is all in one stage"),
+        }
+    }
+}
+
+/// The configured cores in topological order, if the thread rule allows a
+/// pipeline (module docs); else why not.
+pub fn pipeline_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
+    let n = cfg.n_cores();
+    let configured: Vec<usize> = (0..n).filter(|&i| cfg.layers[i].is_some()).collect();
+    let mut sources: Vec<Vec<String>> = vec![Vec::new(); n];
+    let mut add = |j: usize, s: String| {
+        if j < n && cfg.layers[j].is_some() && !sources[j].contains(&s) {
+            sources[j].push(s);
+        }
+    };
+    if let Some(d) = &cfg.dvs {
+        for j in d.destinations.iter().flatten() {
+            add(usize::from(*j), "DVS".into());
+        }
+    }
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut host_cores = Vec::new();
+    for &i in &configured {
+        let l = cfg.layers[i].as_ref().expect("configured");
+        let mut to_host = l.monitor_enable;
+        for d in l.destinations.iter().filter(|d| d.enable) {
+            if d.layer == HOST_LAYER {
+                to_host = true;
+            } else {
+                add(usize::from(d.layer), format!("core {i}"));
+                if usize::from(d.layer) < n && cfg.layers[usize::from(d.layer)].is_some() {
+                    succ[i].push(usize::from(d.layer));
+                }
+            }
+        }
+        if to_host {
+            host_cores.push(i);
+        }
+    }
+    if let Some(core) = (0..n).find(|&j| sources[j].len() > 1) {
+        return Err(Fallback::FanIn { core, sources: sources[core].clone() });
+    }
+    if host_cores.len() > 1 {
+        return Err(Fallback::HostOutputs { cores: host_cores });
+    }
+    // Kahn's algorithm, lowest core id first.
+    let mut indeg = vec![0usize; n];
+    for &i in &configured {
+        for &j in &succ[i] {
+            indeg[j] += 1;
+        }
+    }
+    let mut ready: Vec<usize> = configured.iter().copied().filter(|&i| indeg[i] == 0).collect();
+    let mut order = Vec::new();
+    while let Some(pos) = ready.iter().enumerate().min_by_key(|(_, &c)| c).map(|(p, _)| p) {
+        let i = ready.swap_remove(pos);
+        order.push(i);
+        for &j in &succ[i] {
+            indeg[j] -= 1;
+            if indeg[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    if order.len() < configured.len() {
+        return Err(Fallback::Cycle);
+    }
+    if order.len() < 2 {
+        return Err(Fallback::OneCore);
+    }
+    Ok(order)
+}
+
+/// Splits `order` into at most `stages` contiguous runs minimizing the
+/// largest summed cost (linear partition, exact).
+pub fn partition(order: &[usize], cost: &[u64], stages: usize) -> Vec<Vec<usize>> {
+    let n = order.len();
+    let s = stages.clamp(1, n.max(1));
+    let w: Vec<u64> = order.iter().map(|&i| cost[i] + 1).collect();
+    let mut pre = vec![0u64; n + 1];
+    for i in 0..n {
+        pre[i + 1] = pre[i] + w[i];
+    }
+    // best[k][i]: minimal max cost of the first i cores in k runs; cut[k][i]: start of the last run.
+    let mut best = vec![vec![u64::MAX; n + 1]; s + 1];
+    let mut cut = vec![vec![0usize; n + 1]; s + 1];
+    best[0][0] = 0;
+    for k in 1..=s {
+        for i in 1..=n {
+            for j in (k - 1)..i {
+                if best[k - 1][j] == u64::MAX {
+                    continue;
+                }
+                let v = best[k - 1][j].max(pre[i] - pre[j]);
+                if v < best[k][i] {
+                    best[k][i] = v;
+                    cut[k][i] = j;
+                }
+            }
+        }
+    }
+    let k_best = (1..=s).min_by_key(|&k| (best[k][n], k)).unwrap_or(1);
+    let mut runs = Vec::new();
+    let (mut k, mut i) = (k_best, n);
+    while k > 0 {
+        let j = cut[k][i];
+        runs.push(order[j..i].to_vec());
+        i = j;
+        k -= 1;
+    }
+    runs.reverse();
+    runs
+}
+
+/// A failed streaming run.
+#[derive(Debug)]
+pub enum StreamError<E> {
+    /// The input iterator failed (after `index` good items).
+    Input { index: u64, error: E },
+    /// Host item `index` (0-based) broke a static limit.
+    Item { index: u64, t: u64, error: ItemError },
+    /// The sink failed.
+    Output(std::io::Error),
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for StreamError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamError::Input { error, .. } => write!(f, "{error}"),
+            StreamError::Item { index, t, error } => write!(f, "input item {index} (t = {t}): {error}"),
+            StreamError::Output(e) => write!(f, "writing outputs: {e}"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for StreamError<E> {}
+
+/// What a streaming run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Host input items read.
+    pub items: u64,
+    /// Host output events produced.
+    pub outputs: u64,
+    /// The cores of each pipeline stage (one stage = sequential).
+    pub stages: Vec<Vec<usize>>,
+    /// Why the run was sequential, if it was despite `threads` ≥ 2.
+    pub fallback: Option<Fallback>,
+    /// Items run sequentially before the pipeline started.
+    pub warmup_items: u64,
+}
+
+enum Msg<E> {
+    Host { t: u64, item: HostInput },
+    Core { core: u8, item: CoreItem },
+    Out(Timed<HostOutput>),
+    Fail(StreamError<E>),
+}
+
+/// A batching sender with recycled buffers.
+struct Tx<E> {
+    tx: SyncSender<Vec<Msg<E>>>,
+    recycled: Receiver<Vec<Msg<E>>>,
+    buf: Vec<Msg<E>>,
+    batch: usize,
+}
+
+impl<E> Tx<E> {
+    fn new(tx: SyncSender<Vec<Msg<E>>>, recycled: Receiver<Vec<Msg<E>>>, batch: usize) -> Self {
+        Self { tx, recycled, buf: Vec::with_capacity(batch), batch }
+    }
+    /// `false` once the receiver is gone.
+    fn push(&mut self, m: Msg<E>) -> bool {
+        self.buf.push(m);
+        self.buf.len() < self.batch || self.flush()
+    }
+    fn flush(&mut self) -> bool {
+        if self.buf.is_empty() {
+            return true;
+        }
+        let next = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.batch));
+        let full = std::mem::replace(&mut self.buf, next);
+        self.tx.send(full).is_ok()
+    }
+}
+
+/// One channel: the batching sender, its receiver, and the receiver's recycling sender.
+type Channel<E> = (Tx<E>, Receiver<Vec<Msg<E>>>, SyncSender<Vec<Msg<E>>>);
+
+fn channel<E>(batch: usize) -> Channel<E> {
+    let (tx, rx) = sync_channel(DEPTH);
+    let (rtx, rrx) = sync_channel(DEPTH + 2);
+    (Tx::new(tx, rrx, batch.max(1)), rx, rtx)
+}
+
+/// Runs `inputs` through `chip`, giving each host output to `sink` as it is
+/// produced, on up to `threads` stage threads when the thread rule allows
+/// (module docs). Outputs, final states and counters are the sequential
+/// model's. On an error, outputs of the items before it have been given to
+/// the sink.
+pub fn run_stream<I, E, S>(chip: &mut ChipModel, opts: &StreamOptions, mut inputs: I, mut sink: S) -> Result<RunReport, StreamError<E>>
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>> + Send,
+    E: Send,
+    S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
+{
+    let threads = opts.threads;
+    let mut report = RunReport::default();
+    let rule = if threads < 2 {
+        Err(Fallback::OneThread)
+    } else if chip.trace.is_some() {
+        Err(Fallback::Trace)
+    } else {
+        pipeline_rule(chip.config())
+    };
+    let mut buf = Vec::new();
+    let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| -> Result<(), StreamError<E>> {
+        let ti = r.map_err(|error| StreamError::Input { index: report.items, error })?;
+        buf.clear();
+        chip.accept(&ti.item, &mut buf).map_err(|error| StreamError::Item { index: report.items, t: ti.t, error })?;
+        for &item in &buf {
+            sink(&Timed { t: ti.t, item }).map_err(StreamError::Output)?;
+        }
+        report.items += 1;
+        report.outputs += buf.len() as u64;
+        Ok(())
+    };
+    let order = match rule {
+        Ok(order) => order,
+        Err(why) => {
+            report.fallback = (threads >= 2).then_some(why);
+            report.stages = vec![(0..chip.n_cores()).filter(|&i| chip.core(i).is_some()).collect()];
+            for r in inputs {
+                step(chip, &mut report, r)?;
+            }
+            return Ok(report);
+        }
+    };
+    // Warm-up: sequential, measuring where the work is.
+    let updates = |chip: &ChipModel| (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect::<Vec<u64>>();
+    let before = updates(chip);
+    let mut done = false;
+    while report.items < opts.warmup_items {
+        match inputs.next() {
+            Some(r) => step(chip, &mut report, r)?,
+            None => {
+                done = true;
+                break;
+            }
+        }
+        if report.items % 256 == 0 && updates(chip).iter().zip(&before).map(|(a, b)| a - b).sum::<u64>() >= WARMUP_UPDATES {
+            break;
+        }
+    }
+    report.warmup_items = report.items;
+    let cost: Vec<u64> = updates(chip).iter().zip(&before).map(|(a, b)| a - b).collect();
+    let mut stages = partition(&order, &cost, threads);
+    if done || stages.len() < 2 {
+        report.fallback = (!done).then_some(Fallback::Unbalanced);
+        report.stages = vec![order];
+        for r in inputs {
+            step(chip, &mut report, r)?;
+        }
+        return Ok(report);
+    }
+    // Unconfigured cores belong to the first stage (it counts items sent to them).
+    stages[0].extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()));
+    report.stages = stages.iter().map(|s| s.iter().copied().filter(|&i| chip.core(i).is_some()).collect()).collect();
+    let (items, outputs, result) = run_pipeline(chip, &stages, opts.batch, inputs, &mut sink);
+    report.items += items;
+    report.outputs += outputs;
+    let w = report.warmup_items;
+    result.map(|()| report).map_err(|e| match e {
+        StreamError::Input { index, error } => StreamError::Input { index: index + w, error },
+        StreamError::Item { index, t, error } => StreamError::Item { index: index + w, t, error },
+        other => other,
+    })
+}
+
+/// The pipelined part of a run: (items read, outputs given to the sink, result).
+fn run_pipeline<I, E, S>(chip: &mut ChipModel, stages: &[Vec<usize>], batch: usize, inputs: I, sink: &mut S) -> (u64, u64, Result<(), StreamError<E>>)
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>> + Send,
+    E: Send,
+    S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
+{
+    let base = chip.stage_base();
+    let n = stages.len();
+    let mut models: Vec<ChipModel> = stages
+        .iter()
+        .enumerate()
+        .map(|(k, local)| {
+            let mut m = chip.clone();
+            m.make_stage(local, k == 0);
+            m
+        })
+        .collect();
+    // Channel k feeds stage k; channel n feeds this thread (the sink).
+    let mut txs = Vec::new();
+    let mut rxs = Vec::new();
+    for _ in 0..=n {
+        let (tx, rx, recycle) = channel::<E>(batch);
+        txs.push(Some(tx));
+        rxs.push(Some((rx, recycle)));
+    }
+    let mut items = 0u64;
+    let mut outputs = 0u64;
+    let mut result = Ok(());
+    let finished: Vec<ChipModel> = std::thread::scope(|s| {
+        // Reader.
+        let mut tx0 = txs[0].take().expect("feeder channel");
+        let items_ref = &mut items;
+        s.spawn(move || {
+            for r in inputs {
+                let alive = match r {
+                    Ok(ti) => {
+                        *items_ref += 1;
+                        tx0.push(Msg::Host { t: ti.t, item: ti.item })
+                    }
+                    Err(error) => {
+                        let _ = tx0.push(Msg::Fail(StreamError::Input { index: *items_ref, error }));
+                        break;
+                    }
+                };
+                if !alive {
+                    break;
+                }
+            }
+            tx0.flush();
+        });
+        // Stages.
+        let mut handles = Vec::new();
+        for (k, mut model) in models.drain(..).enumerate() {
+            let (rx, recycle) = rxs[k].take().expect("stage channel");
+            let mut tx = txs[k + 1].take().expect("stage output channel");
+            let last = k + 1 == n;
+            handles.push(s.spawn(move || {
+                stage_loop(&mut model, last, rx, recycle, &mut tx);
+                tx.flush();
+                model
+            }));
+        }
+        // Sink.
+        let (rx, recycle) = rxs[n].take().expect("sink channel");
+        'recv: for mut batch in rx.iter() {
+            for m in batch.drain(..) {
+                match m {
+                    Msg::Out(o) => {
+                        if let Err(e) = sink(&o) {
+                            result = Err(StreamError::Output(e));
+                            break 'recv;
+                        }
+                        outputs += 1;
+                    }
+                    Msg::Fail(e) => {
+                        result = Err(e);
+                        break 'recv;
+                    }
+                    Msg::Host { .. } | Msg::Core { .. } => unreachable!("the last stage forwards only outputs and failures"),
+                }
+            }
+            let _ = recycle.try_send(batch);
+        }
+        // Stop the stages if the sink gave up early: their sends now fail.
+        drop(rx);
+        drop(recycle);
+        handles.into_iter().map(|h| h.join().expect("pipeline stage panicked")).collect()
+    });
+    for m in finished {
+        chip.absorb_stage(m, &base);
+    }
+    if let Err(StreamError::Item { index, .. }) | Err(StreamError::Input { index, .. }) = &result {
+        items = *index;
+    }
+    (items, outputs, result)
+}
+
+/// One stage: processes messages in order, forwards what later stages need.
+fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, recycle: SyncSender<Vec<Msg<E>>>, tx: &mut Tx<E>) {
+    let mut t = 0u64;
+    let mut index = 0u64;
+    let mut outs: Vec<HostOutput> = Vec::new();
+    for mut batch in rx.iter() {
+        for m in batch.drain(..) {
+            let alive = match m {
+                Msg::Host { t: tt, item } => {
+                    t = tt;
+                    index += 1;
+                    // Only the first stage checks items; a bad one never leaves it.
+                    if model.is_first_stage() {
+                        if let Err(error) = check_item(&item, model.n_cores()) {
+                            let _ = tx.push(Msg::Fail(StreamError::Item { index: index - 1, t, error }));
+                            return;
+                        }
+                    }
+                    // Forward first: later stages must see the item before any event it causes.
+                    if !last && !tx.push(Msg::Host { t, item }) {
+                        return;
+                    }
+                    outs.clear();
+                    // Checked above; acyclic, so the runaway guard cannot trigger either.
+                    let _ = model.accept(&item, &mut outs);
+                    emit(model, t, &outs, tx)
+                }
+                Msg::Core { core, item } => {
+                    if model.is_remote(core.into()) {
+                        tx.push(Msg::Core { core, item })
+                    } else {
+                        outs.clear();
+                        // Acyclic: the runaway guard cannot trigger.
+                        let _ = model.accept_routed(core.into(), item, &mut outs);
+                        emit(model, t, &outs, tx)
+                    }
+                }
+                Msg::Out(o) => tx.push(Msg::Out(o)),
+                Msg::Fail(e) => {
+                    let _ = tx.push(Msg::Fail(e));
+                    return;
+                }
+            };
+            if !alive {
+                return;
+            }
+        }
+        let _ = recycle.try_send(batch);
+        // Keep latency bounded when input arrives slowly.
+        if !tx.flush() {
+            return;
+        }
+    }
+}
+
+fn emit<E>(model: &mut ChipModel, t: u64, outs: &[HostOutput], tx: &mut Tx<E>) -> bool {
+    for &o in outs.iter() {
+        if !tx.push(Msg::Out(Timed { t, item: o })) {
+            return false;
+        }
+    }
+    for (core, item) in model.outbox.drain(..) {
+        if !tx.push(Msg::Core { core: core as u8, item }) {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,236 @@
+//! Threads: the pipelined run gives the sequential model's result exactly
+//! (host outputs in order with timestamps, final states, every counter) on
+//! random fan-in-free chips, and falls back to one thread, saying why, when
+//! the rule does not hold (fan-in, cycles, several host-output cores).
+
+mod common;
+
+use std::convert::Infallible;
+
+use common::*;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use spikehdl_model::config::{ChipConfig, Xy};
+use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, RunReport, StreamError, StreamOptions};
+use spikehdl_model::{bench_net, ChipModel, HostInput, HostOutput, Timed, ValidConfig};
+
+type Outcome = (Vec<Timed<HostOutput>>, Vec<Option<Vec<i16>>>, Vec<spikehdl_model::core::CoreCounters>, spikehdl_model::chip::RouterCounters);
+
+fn run(cfg: &ValidConfig, items: &[Timed<HostInput>], opts: StreamOptions) -> (Outcome, RunReport, Option<String>) {
+    let mut chip = ChipModel::new(cfg);
+    let mut out = Vec::new();
+    let r = run_stream(&mut chip, &opts, items.iter().map(|&i| Ok::<_, Infallible>(i)), |o| {
+        out.push(*o);
+        Ok(())
+    });
+    let (report, err) = match r {
+        Ok(rep) => (rep, None),
+        Err(e) => (RunReport::default(), Some(e.to_string())),
+    };
+    let states = (0..chip.n_cores()).map(|i| chip.core(i).map(|c| c.states())).collect();
+    let counters = (0..chip.n_cores()).map(|i| chip.core_counters(i)).collect();
+    ((out, states, counters, chip.router_counters().clone()), report, err)
+}
+
+/// A uniform 4-channel 8×8 layer (k 1 or 3), low thresholds so that spikes travel.
+fn small_layer(k: i64, seed: u64, th: i64, monitor: bool) -> spikehdl_model::config::CnnLayerConfig {
+    let mut l = layer(4, 8, 8, 4, k, (1, 1), ((k - 1) / 2, (k - 1) / 2));
+    let rng = std::cell::RefCell::new(bench_net::Rng::new(seed));
+    set_weights(&mut l, |_, _, _, _| rng.borrow_mut().below(61) as i64 - 20);
+    l.threshold_high = th;
+    l.threshold_low = -th;
+    l.monitor_enable = monitor;
+    l.leak_enable = seed.is_multiple_of(3);
+    l.biases = Some((0..4).map(|i| (seed as i64 + i) % 7 - 3).collect());
+    l.return_to_zero = seed.is_multiple_of(2);
+    l
+}
+
+/// A random forest over `n` cores fed by the DVS layer (pooling 4, crop 8×8):
+/// each core's one source is the DVS layer or an earlier core with a free
+/// destination slot; `host` picks the one core that reads out (with monitor
+/// on it when `monitor`). Host items: DVS events, spikes into any core,
+/// leak ticks, neuron reads and writes.
+#[derive(Debug, Clone)]
+struct Case {
+    cfg: ChipConfig,
+    items: Vec<Timed<HostInput>>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (2usize..=6, any::<u64>(), proptest::collection::vec((0u8..4, 0u16..32, 0u16..32, 0u8..2, 0u16..8, 0u16..8, 0u8..9), 1..400))
+        .prop_map(|(n, seed, raw)| {
+            let mut rng = bench_net::Rng::new(seed);
+            let ids: Vec<usize> = {
+                let mut v: Vec<usize> = (0..9).collect();
+                for i in (1..9).rev() {
+                    v.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+                v.truncate(n);
+                v
+            };
+            let mut layers: Vec<Option<spikehdl_model::config::CnnLayerConfig>> = vec![None; 9];
+            let mut dvs_free = 2usize;
+            let mut dvs_dests = Vec::new();
+            for (pos, &j) in ids.iter().enumerate() {
+                let k = if rng.below(2) == 0 { 1 } else { 3 };
+                layers[j] = Some(small_layer(k, rng.next_u64() % 1000, 10 + rng.below(60) as i64, false));
+                // Pick a source: DVS or an earlier core with a free slot.
+                let cands: Vec<usize> = ids[..pos]
+                    .iter()
+                    .copied()
+                    .filter(|&i| layers[i].as_ref().unwrap().destinations.iter().any(|d| !d.enable))
+                    .collect();
+                let use_dvs = dvs_free > 0 && (cands.is_empty() || rng.below(3) == 0);
+                if use_dvs {
+                    dvs_free -= 1;
+                    dvs_dests.push(dvs_dest(j as i64));
+                } else if let Some(&i) = cands.get(rng.below(cands.len().max(1) as u64) as usize) {
+                    let l = layers[i].as_mut().unwrap();
+                    let slot = l.destinations.iter().position(|d| !d.enable).unwrap();
+                    l.destinations[slot] = dest(j as i64, 1, 0);
+                }
+                // else: a root fed by host spikes only.
+            }
+            // One host-output core.
+            let h = ids[rng.below(n as u64) as usize];
+            let l = layers[h].as_mut().unwrap();
+            match l.destinations.iter().position(|d| !d.enable) {
+                Some(slot) => l.destinations[slot] = to_host(1, 0),
+                None => l.monitor_enable = true,
+            }
+            if rng.below(2) == 0 {
+                l.monitor_enable = true;
+            }
+            let mut cfg = config(layers);
+            let mut d = dvs_layer();
+            d.pooling = Some(Xy { x: 4, y: 4 });
+            d.cut = Some(Xy { x: 7, y: 7 });
+            d.monitor_enable = rng.below(2) == 0;
+            d.destinations = dvs_dests;
+            cfg.dvs_layer = Some(d);
+            let items = raw
+                .into_iter()
+                .enumerate()
+                .map(|(t, (kind, x, y, p, f, v, core))| {
+                    let core = ids[core as usize % n] as u8;
+                    let item = match kind {
+                        0 | 1 if rng.below(20) == 0 => HostInput::LeakTick,
+                        0 | 1 => HostInput::Dvs { x, y, p },
+                        2 if rng.below(4) == 0 => HostInput::ReadNeuron { layer: core, f: f % 4, x: v % 8, y: y % 8 },
+                        2 if rng.below(4) == 0 => HostInput::WriteNeuron { layer: core, f: f % 4, x: v % 8, y: y % 8, value: x as i16 * 100 - 1600 },
+                        _ => HostInput::Spike { layer: core, c: f % 4, x: v, y: y % 8 },
+                    };
+                    Timed { t: t as u64 * 3, item }
+                })
+                .collect();
+            Case { cfg, items }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn pipelined_runs_equal_the_sequential_model(c in case(), warm in 0u64..20, batch in 1usize..9, threads in 2usize..5) {
+        let cfg = valid(&c.cfg);
+        let order = pipeline_rule(&cfg);
+        prop_assert!(order.is_ok(), "generated chips are fan-in free with one host core: {:?}", order);
+        let (want, _, e1) = run(&cfg, &c.items, StreamOptions::threads(1));
+        prop_assert!(e1.is_none());
+        let opts = StreamOptions { threads, warmup_items: warm, batch };
+        let (got, report, e2) = run(&cfg, &c.items, opts);
+        prop_assert!(e2.is_none());
+        prop_assert_eq!(report.items, c.items.len() as u64);
+        prop_assert_eq!(report.outputs, want.0.len() as u64);
+        prop_assert_eq!(&got.0, &want.0, "host outputs differ; stages {:?}", report.stages);
+        prop_assert_eq!(&got.1, &want.1, "final states differ; stages {:?}", report.stages);
+        prop_assert_eq!(&got.2, &want.2, "core counters differ");
+        prop_assert_eq!(&got.3, &want.3, "router counters differ");
+    }
+}
+
+#[test]
+fn the_generator_really_pipelines() {
+    // Guard against a vacuous property: some generated cases must split.
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut split = 0;
+    for _ in 0..40 {
+        let c = case().new_tree(&mut runner).unwrap().current();
+        let cfg = valid(&c.cfg);
+        let (_, report, _) = run(&cfg, &c.items, StreamOptions { threads: 3, warmup_items: 0, batch: 3 });
+        if report.stages.len() >= 2 && report.fallback.is_none() {
+            split += 1;
+        }
+    }
+    assert!(split >= 20, "only {split} of 40 generated chips ran pipelined");
+}
+
+#[test]
+fn benchmark_network_pipelines_and_matches() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    assert_eq!(pipeline_rule(&cfg), Ok(vec![0, 3, 5, 6]));
+    let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
+    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (got, report, _) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 2_000, batch: 512 });
+    assert_eq!(report.stages.len(), 2, "{report:?}");
+    assert!(report.fallback.is_none());
+    assert!(got.0 == want.0, "host outputs differ");
+    assert!(got.1 == want.1, "states differ");
+    assert_eq!(got.2, want.2);
+    assert_eq!(got.3, want.3);
+}
+
+#[test]
+fn fallback_rule_names_the_reason() {
+    // Fan-in: cores 0 and 1 both send to core 2.
+    let mut a = small_layer(1, 1, 20, false);
+    let mut b = small_layer(1, 2, 20, false);
+    a.destinations[0] = dest(2, 1, 0);
+    b.destinations[0] = dest(2, 1, 0);
+    let mut c2 = small_layer(1, 3, 20, false);
+    c2.destinations[0] = to_host(1, 0);
+    let cfg = valid(&config(vec![Some(a.clone()), Some(b), Some(c2.clone())]));
+    assert_eq!(pipeline_rule(&cfg), Err(Fallback::FanIn { core: 2, sources: vec!["core 0".into(), "core 1".into()] }));
+    let items: Vec<_> = (0..50).map(|t| Timed { t, item: host_spike((t % 2) as u8, 0, 3, 3) }).collect();
+    let (_, report, _) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 0, batch: 4 });
+    assert!(matches!(report.fallback, Some(Fallback::FanIn { core: 2, .. })), "{report:?}");
+    assert_eq!(report.stages.len(), 1);
+
+    // Two host-output cores: a chain 0 -> 2 with a monitor on 0.
+    a.monitor_enable = true;
+    let cfg = valid(&config(vec![Some(a.clone()), None, Some(c2.clone())]));
+    assert_eq!(pipeline_rule(&cfg), Err(Fallback::HostOutputs { cores: vec![0, 2] }));
+
+    // A cycle (allowed explicitly).
+    let mut x = small_layer(1, 4, 20, false);
+    let mut y = small_layer(1, 5, 20, false);
+    x.destinations[0] = dest(1, 1, 0);
+    y.destinations[0] = dest(0, 1, 0);
+    let mut cc = config(vec![Some(x), Some(y)]);
+    cc.allow_cycles = true;
+    assert_eq!(pipeline_rule(&valid(&cc)), Err(Fallback::Cycle));
+
+    // One thread asked for: no reason to report.
+    a.monitor_enable = false;
+    let cfg = valid(&config(vec![Some(a), None, Some(c2)]));
+    assert!(pipeline_rule(&cfg).is_ok());
+    let (_, report, _) = run(&cfg, &items, StreamOptions::threads(1));
+    assert_eq!(report.fallback, None);
+    assert_eq!(report.stages.len(), 1);
+}
+
+#[test]
+fn a_bad_item_stops_both_runs_at_the_same_place() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let mut items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
+    items[25_000].item = HostInput::Spike { layer: 9, c: 0, x: 0, y: 0 }; // no core 9 on the reference chip
+    let (want, _, e1) = run(&cfg, &items, StreamOptions::threads(1));
+    let (got, _, e2) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 1_000, batch: 64 });
+    let e1 = e1.expect("sequential run fails");
+    assert!(e1.starts_with("input item 25000 "), "{e1}");
+    assert_eq!(e2.as_deref(), Some(e1.as_str()));
+    assert!(got.0 == want.0, "outputs before the bad item differ");
+    assert!(!want.0.is_empty());
+    let _ = StreamError::<Infallible>::Output(std::io::Error::other("unused"));
+}
