@@ -4,7 +4,7 @@
 // EHXPLLL makes the fabric clock from the 25 MHz oscillator; parameters from
 // `ecppll -i 25 -o 50` (yowasp-ecppll of .venv-fpga/): CLKI_DIV 1,
 // CLKFB_DIV 2, CLKOP_DIV 12, VCO 600 MHz, out 50 MHz.
-// The fabric clock is ULX3S_FABRIC_HZ in hdl/src/fpga_board.rs: change both together.
+// The fabric clock is ULX3S_FABRIC_HZ in hdl/src/boards.rs: change both together.
 // LOCK is shown on led[1] only: the board top has its own power-on reset.
 module ulx3s_85f_top(
     input wire clk_25mhz,

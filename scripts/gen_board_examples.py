@@ -6,11 +6,10 @@ Deterministic (fixed seed), standard library only. Small on purpose: the
 configuration goes over the UART (every kernel and neuron word is one
 configuration frame), and the PTY round trip runs in the default test suite.
 
-icebreaker (fpga-up5k, 2 cores):
+icebreaker (chip preset icebreaker: 1 core, the chip of the iCEBreaker board top):
   DVS 128x128, pooling 4, crop to 16 x 16 -> 2 x 16 x 16 (events mostly in the cropped 64 x 64 pixels)
-  core 0: conv 2->4, 3x3, pad 1 -> 4 x 16 x 16, leak on, monitor on -> core 1 (pool 2)
-  core 1: conv 4->6, 8x8           -> 6 x 1 x 1 -> host readout
-ulx3s-85f (9-core chip, 3 cores used):
+  core 0: conv 2->4, 3x3, pad 1 -> 4 x 16 x 16, leak on, monitor on -> host readout (pool 4: 4 x 4 x 4)
+ulx3s-85f (chip preset ulx3s: 9 cores, 3 used):
   DVS 128x128, pooling 4, crop to 8 x 8 -> 2 x 8 x 8 (events mostly in the cropped 32 x 32 pixels)
   core 0: conv 2->4, 3x3, pad 1 -> 4 x 8 x 8, monitor on -> core 1 (pool 2)
   core 1: conv 4->8, 3x3, pad 1 -> 8 x 4 x 4, leak on -> core 2
@@ -80,21 +79,20 @@ def write_events(name, rnd, n, leak_every_us, reads, span):
 
 rnd = random.Random(11)
 write_config("icebreaker.json", {
-    "chip": {"preset": "fpga-up5k"},
+    "chip": {"preset": "icebreaker"},
     "dvs_layer": {"pooling": {"x": 4, "y": 4}, "origin": {"x": 0, "y": 0}, "cut": {"x": 15, "y": 15},
                   "merge": False, "monitor_enable": False,
                   "destinations": [{"layer": 0, "enable": True}, {"layer": 0, "enable": False}]},
     "cnn_layers": [
-        layer(rnd, 2, 16, 16, 4, 3, 1, 16, 16, -10, 40, 60, [dest(1, True, 2), dest()],
+        layer(rnd, 2, 16, 16, 4, 3, 1, 16, 16, -10, 40, 60, [dest(12, True, 4), dest()],
               biases=[-1] * 4, leak_enable=True, monitor_enable=True),
-        layer(rnd, 4, 8, 8, 6, 8, 0, 1, 1, -10, 30, 120, [dest(12, True, 1), dest()], return_to_zero=True),
     ],
 })
-write_events("icebreaker.jsonl", rnd, 300, 1000, [(0, 0, 3, 4), (0, 3, 15, 15), (1, 5, 0, 0)], 64)
+write_events("icebreaker.jsonl", rnd, 300, 1000, [(0, 0, 3, 4), (0, 3, 15, 15), (0, 1, 8, 8)], 64)
 
 rnd = random.Random(12)
 write_config("ulx3s.json", {
-    "chip": {"preset": "reference"},
+    "chip": {"preset": "ulx3s"},
     "dvs_layer": {"pooling": {"x": 4, "y": 4}, "origin": {"x": 0, "y": 0}, "cut": {"x": 7, "y": 7},
                   "merge": False, "monitor_enable": False,
                   "destinations": [{"layer": 0, "enable": True}, {"layer": 0, "enable": False}]},

@@ -11,6 +11,7 @@
 //! | `clock` | in | fabric clock, rising edge ([`crate::boards::Board::clock_hz`]) |
 //! | `uart_rx` | in | serial data from the host (idle high), 8N1 at the top's baud rate |
 //! | `uart_tx` | out | serial data to the host (idle high, also at power-up) |
+//! | `led` | out | high (lit) when out of power-on reset and the chip is idle; off while the chip works or is held in reset (so a board that never lights it is not configured) |
 //!
 //! **Reset.** There is no reset pin. A 5-bit power-on counter starts at 0
 //! (the FPGA's configuration loads every flip-flop with its `initial`
@@ -40,6 +41,7 @@ macro_rules! define_board_top {
             pub clock: Signal<In, Clock>,
             pub uart_rx: Signal<In, Bit>,
             pub uart_tx: Signal<Out, Bit>,
+            pub led: Signal<Out, Bit>,
             por: DFF<Bits<5>>,
             rst: Signal<Local, Bit>,
             urx: $crate::uart_rx::UartRx,
@@ -55,6 +57,7 @@ macro_rules! define_board_top {
                     clock: Default::default(),
                     uart_rx: Default::default(),
                     uart_tx: Default::default(),
+                    led: Default::default(),
                     por: Default::default(),
                     rst: Default::default(),
                     urx: $crate::uart_rx::UartRx::new(divider),
@@ -119,6 +122,7 @@ macro_rules! define_board_top {
                 self.chip.cfg_addr.next = self.link.cfg_addr.val();
                 self.chip.cfg_data.next = self.link.cfg_data.val();
                 self.link.idle.next = self.chip.idle.val();
+                self.led.next = !self.rst.val() & self.chip.idle.val();
                 $(
                     self.link.err[$i].next = self.chip.$err.val();
                     self.link.drops[$i].next = self.chip.$drop.val();

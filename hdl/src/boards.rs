@@ -16,7 +16,9 @@ pub struct Board {
     pub chip: &'static str,
     /// The FPGA.
     pub fpga: &'static str,
-    /// Fabric clock of the board top (the `clock` pin), Hz.
+    /// Fabric clock of the board top (the `clock` pin), Hz: what the
+    /// board's PLL wrapper makes from the oscillator (`crate::fpga_board`),
+    /// and what the baud divider divides.
     pub clock_hz: u32,
     /// Baud rate of the exported top ([`DEFAULT_BAUD`] for every board).
     pub default_baud: u32,
@@ -26,14 +28,26 @@ pub struct Board {
     pub uart_bridge_max_baud: u32,
 }
 
+/// iCEBreaker fabric clock: the 12 MHz oscillator itself, no PLL
+/// (`fpga/icebreaker_top.v`). The board top with its one-core chip reaches
+/// only 18.4-19.4 MHz (nextpnr seeds 1-3, docs/fpga.md), and the iCE40 PLL
+/// cannot make less than 16 MHz, nor any clock between 16 and 18 MHz that
+/// divides to 1 Mbaud within 2 %: 12 MHz keeps a margin of more than 50 %.
+/// The UART bounds the event rate far below what the core does at 12 MHz.
+pub const ICEBREAKER_FABRIC_HZ: u32 = 12_000_000;
+/// ULX3S fabric clock: the 25 MHz oscillator × 2 by `EHXPLLL`
+/// (`fpga/ulx3s_85f_top.v`, parameters from `ecppll -i 25 -o 50`).
+pub const ULX3S_FABRIC_HZ: u32 = 50_000_000;
+
 /// Every board.
 pub const BOARDS: &[Board] = &[
     Board {
         name: "icebreaker",
         module: "board_icebreaker",
-        chip: "chip_fpga",
+        // One core: chip_fpga (2 cores) needs about 122 % of the UP5K (docs/fpga.md).
+        chip: "chip_icebreaker",
         fpga: "Lattice iCE40 UP5K",
-        clock_hz: 12_000_000,
+        clock_hz: ICEBREAKER_FABRIC_HZ,
         default_baud: 1_000_000,
         uart_bridge: "FTDI FT2232H (channel B)",
         uart_bridge_max_baud: 12_000_000,
@@ -41,17 +55,16 @@ pub const BOARDS: &[Board] = &[
     Board {
         name: "ulx3s-85f",
         module: "board_ulx3s",
-        // placeholder until a 9-core chip sized for the ECP5-85F block RAM exists
-        chip: "chip_reference",
+        chip: "chip_ulx3s",
         fpga: "Lattice ECP5 LFE5U-85F",
-        clock_hz: 25_000_000,
+        clock_hz: ULX3S_FABRIC_HZ,
         default_baud: 1_000_000,
         uart_bridge: "FTDI FT231X",
         uart_bridge_max_baud: 3_000_000,
     },
 ];
 
-/// The default baud rate of every board (exact on a 12 MHz and a 25 MHz clock) and of `spikehdl fpga run`.
+/// The default baud rate of every board (exact on a 12 MHz and a 50 MHz clock) and of `spikehdl fpga run`.
 pub const DEFAULT_BAUD: u32 = 1_000_000;
 
 /// Baud rates a host serial port and the FTDI bridges generate exactly (fastest first).
@@ -160,8 +173,8 @@ pub fn board(name: &str) -> Option<&'static Board> {
 #[macro_export]
 macro_rules! for_each_board {
     ($m:ident) => {
-        $m!(BoardIcebreaker, "board_icebreaker", ChipFpga, 2, 3, [(0, err0, drop0), (1, err1, drop1)], drop2);
-        $m!(BoardUlx3s, "board_ulx3s", ChipReference, 9, 10,
+        $m!(BoardIcebreaker, "board_icebreaker", ChipIcebreaker, 1, 2, [(0, err0, drop0)], drop1);
+        $m!(BoardUlx3s, "board_ulx3s", ChipUlx3s, 9, 10,
             [(0, err0, drop0), (1, err1, drop1), (2, err2, drop2), (3, err3, drop3), (4, err4, drop4),
              (5, err5, drop5), (6, err6, drop6), (7, err7, drop7), (8, err8, drop8)], drop9);
     };
@@ -193,12 +206,13 @@ mod tests {
         assert_eq!(ice.divider(3_000_000).unwrap(), 4);
         assert_eq!(ice.max_baud(), 3_000_000);
         assert!(ice.divider(4_000_000).unwrap_err().to_string().contains("at least 4"));
-        let ulx = board("ulx3s").unwrap();
-        assert_eq!(ulx.default_divider(), 25);
-        assert_eq!(ulx.divider(1_500_000).unwrap(), 17);
-        assert_eq!(ulx.max_baud(), 1_500_000);
-        let e = ulx.divider(3_000_000).unwrap_err().to_string();
+        let e = ice.divider(2_500_000).unwrap_err().to_string();
         assert!(e.contains("% off"), "{e}");
+        let ulx = board("ulx3s").unwrap();
+        assert_eq!(ulx.default_divider(), 50);
+        assert_eq!(ulx.divider(1_500_000).unwrap(), 33);
+        assert_eq!(ulx.divider(3_000_000).unwrap(), 17);
+        assert_eq!(ulx.max_baud(), 3_000_000);
         assert!(ulx.divider(6_000_000).unwrap_err().to_string().contains("FT231X"));
         for b in BOARDS {
             assert!(b.default_baud <= b.max_baud(), "{}", b.name);

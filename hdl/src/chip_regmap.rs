@@ -190,6 +190,8 @@ macro_rules! for_each_chip {
              (6, core6, 15, 12, 10, obs6_valid, obs6_item, err6, drop6),
              (7, core7, 13, 12, 10, obs7_valid, obs7_item, err7, drop7),
              (8, core8, 13, 12, 10, obs8_valid, obs8_item, err8, drop8)]);
+        $m!(ChipIcebreaker, "chip_icebreaker", 1, 2, 3, drop1,
+            [(0, core0, 11, 15, 6, obs0_valid, obs0_item, err0, drop0)]);
     };
 }
 
@@ -207,6 +209,7 @@ pub const CHIP_PRESETS: &[ChipPreset] = &[
         model_name: "ulx3s",
         cores: &["ulx_a", "ulx_a", "ulx_a", "ulx_b", "ulx_b", "ulx_c", "ulx_c", "ulx_d", "ulx_d"],
     },
+    ChipPreset { module: "chip_icebreaker", model_name: "icebreaker", cores: &["fpga_up5k"] },
 ];
 
 /// Looks a chip up by model preset name or module name (`-`/`_` alike; `fpga` = `fpga-up5k`).

