@@ -65,11 +65,9 @@ fn pty_round_trip_icebreaker() {
     pty_round_trip("icebreaker", "icebreaker");
 }
 
-/// About two minutes on a 2-core machine (the 9-core chip simulates slowly and its
-/// configuration takes ~1600 frames at 250 clocks per byte); the same board top
-/// is checked at its pins in the default suite (board_pins.rs).
+/// About a minute on a 2-core machine: the 9-core chip simulates slowly and
+/// its configuration is ~1600 frames at 500 clocks per byte.
 #[test]
-#[ignore]
 fn pty_round_trip_ulx3s() {
     pty_round_trip("ulx3s-85f", "ulx3s");
 }
@@ -79,7 +77,7 @@ fn fpga_errors_name_the_problem() {
     let o = bin().args(["fpga", "sim", "--board", "nexys", "--pty"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("boards: icebreaker, ulx3s-85f"));
-    let o = bin().args(["fpga", "sim", "--board", "ulx3s", "--pty", "--baud", "3000000"]).output().unwrap();
+    let o = bin().args(["fpga", "sim", "--board", "icebreaker", "--pty", "--baud", "2500000"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("% off"), "{}", String::from_utf8_lossy(&o.stderr));
     let o = bin()
