@@ -446,52 +446,72 @@ enum CsvSource<R> {
     Switching,
 }
 
-/// A plain decimal integer (optional sign, digits, no overflow): exactly
-/// what `str::parse::<i64>` accepts without error, fast. `None` otherwise
-/// (the caller then takes the slow path, which words the error).
+/// The four fields of a plain line: each surrounded by optional spaces/tabs
+/// (what `csv::Trim::All` would remove) and a plain decimal integer of at
+/// most 18 digits with an optional sign (exactly what `str::parse::<i64>`
+/// accepts, minus longer numbers, which the slow path then parses), the
+/// field in column `t_col` without a minus sign (a timestamp); then the end
+/// of the text, or with `need_eol`, "\n" or "\r\n". One pass. Returns the
+/// values and the bytes used; `None` for anything else (including a line
+/// cut off at the end of the buffer when `need_eol`).
 #[inline]
-fn fast_i64(b: &[u8]) -> Option<i64> {
-    let (neg, digits) = match b.first()? {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v * 10 + i64::from(d);
-    }
-    Some(if neg { -v } else { v })
-}
-
-/// The four fields of a plain line (terminator stripped): each surrounded by
-/// optional spaces/tabs (what `csv::Trim::All` would remove) and a plain
-/// integer for [`fast_i64`]; the first field also without a minus sign (a
-/// timestamp). `None` for anything else, including a line with more or fewer
-/// fields.
-#[inline]
-fn plain_line(line: &[u8], t_col: usize) -> Option<[i64; 4]> {
+fn plain_line(line: &[u8], t_col: usize, need_eol: bool) -> Option<([i64; 4], usize)> {
     let mut v = [0i64; 4];
-    let mut rest = line;
+    let n = line.len();
+    let mut i = 0;
+    let blank = |b: u8| b == b' ' || b == b'\t';
     for (k, slot) in v.iter_mut().enumerate() {
-        let end = if k < 3 { rest.iter().position(|&b| b == b',')? } else { rest.len() };
-        let field = &rest[..end];
-        let s = field.iter().position(|&b| b != b' ' && b != b'\t')?;
-        let e = field.iter().rposition(|&b| b != b' ' && b != b'\t')? + 1;
-        let digits = &field[s..e];
-        if k == t_col && digits[0] == b'-' {
+        while i < n && blank(line[i]) {
+            i += 1;
+        }
+        let neg = match line.get(i) {
+            Some(b'-') if k == t_col => return None,
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        let mut x: i64 = 0;
+        while i < n {
+            let d = line[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if i - start == 18 {
+                return None;
+            }
+            x = x * 10 + i64::from(d);
+            i += 1;
+        }
+        if i == start {
             return None;
         }
-        *slot = fast_i64(digits)?;
-        rest = if k < 3 { &rest[end + 1..] } else { &[] };
+        while i < n && blank(line[i]) {
+            i += 1;
+        }
+        *slot = if neg { -x } else { x };
+        if k < 3 {
+            if line.get(i) != Some(&b',') {
+                return None;
+            }
+            i += 1;
+        }
     }
-    Some(v)
+    if !need_eol {
+        return (i == n).then_some((v, i));
+    }
+    match line.get(i..i + 2) {
+        Some([b'\n', _]) => Some((v, i + 1)),
+        Some(b"\r\n") => Some((v, i + 2)),
+        _ if line.get(i) == Some(&b'\n') => Some((v, i + 1)),
+        _ => None,
+    }
 }
 
 impl<R: BufRead> CsvStream<R> {
@@ -532,6 +552,26 @@ impl<R: BufRead> CsvStream<R> {
                 CsvSource::Records { .. } => return self.record_item(),
                 CsvSource::Switching => unreachable!("restored before returning"),
             };
+            // Fastest: a plain line parsed where it lies in the reader's buffer.
+            if !self.first && self.cols.iter().all(|&c| c < 4) {
+                let buf = reader.fill_buf().map_err(|e| EventFileError::Line {
+                    path: self.name.clone(),
+                    line: 0,
+                    message: csv::Error::from(e).to_string(),
+                })?;
+                if let Some((v, used)) = plain_line(buf, self.cols[0], true) {
+                    reader.consume(used);
+                    self.lineno += 1;
+                    let c = self.cols;
+                    let (t, lineno) = (v[c[0]] as u64, self.lineno);
+                    let name = &self.name;
+                    let item = self
+                        .order
+                        .timed_dvs(t, v[c[1]], v[c[2]], v[c[3]])
+                        .map_err(|message| EventFileError::Line { path: name.clone(), line: lineno, message })?;
+                    return Ok(Some(Timed { t, item }));
+                }
+            }
             self.line.clear();
             let n = reader.read_until(b'\n', &mut self.line).map_err(|e| EventFileError::Line {
                 path: self.name.clone(),
@@ -548,7 +588,7 @@ impl<R: BufRead> CsvStream<R> {
             }
             // (A header may name a column past the fourth: such files take the slow path, which rejects every record.)
             if !self.first && self.cols.iter().all(|&c| c < 4) {
-                if let Some(v) = plain_line(body, self.cols[0]) {
+                if let Some((v, _)) = plain_line(body, self.cols[0], false) {
                     let c = self.cols;
                     let (t, lineno) = (v[c[0]] as u64, self.lineno);
                     let name = &self.name;
@@ -814,11 +854,12 @@ pub fn write_inputs_jsonl(w: &mut impl Write, items: &[Timed<HostInput>]) -> std
 
 #[cfg(test)]
 mod tests {
-    use super::{fast_i64, CsvStream};
+    use super::{plain_line, CsvStream};
     use proptest::prelude::*;
 
-    fn lines(text: &[u8], fast: bool) -> Vec<Result<String, String>> {
-        let r = std::io::Cursor::new(text.to_vec());
+    /// `cap`: the reader's buffer size, small so that lines straddle refills.
+    fn lines(text: &[u8], fast: bool, cap: usize) -> Vec<Result<String, String>> {
+        let r = std::io::BufReader::with_capacity(cap, std::io::Cursor::new(text.to_vec()));
         let it: Box<dyn Iterator<Item = _>> = if fast { Box::new(CsvStream::new(r, "f.csv", 9)) } else { Box::new(CsvStream::records_only(r, "f.csv", 9)) };
         it.map(|x| x.map(|t| format!("{t:?}")).map_err(|e| e.to_string())).collect()
     }
@@ -840,9 +881,10 @@ mod tests {
                 1 => Just("t,x,y,p\n".to_string()), 1 => Just("p,y,x,ts\n".to_string()), 1 => Just("a".to_string()), 1 => Just("1.5".to_string()),
                 6 => (0u32..1000, 0u32..130, 0u32..130, 0u32..3).prop_map(|(t, x, y, p)| format!("{t},{x},{y},{p}\n")),
             ], 0..60),
+            cap in prop_oneof![1usize..24, Just(1 << 16)],
         ) {
             let text = toks.concat();
-            let (fast, reference) = (lines(text.as_bytes(), true), lines(text.as_bytes(), false));
+            let (fast, reference) = (lines(text.as_bytes(), true, cap), lines(text.as_bytes(), false, 1 << 16));
             // The csv crate does not always count blank lines, comment lines and bare CRs in
             // its line numbers; this reader counts every line. Elsewhere they agree exactly.
             let odd = text.starts_with('\n') || text.contains("\n\n") || text.contains('\r') || text.contains('#');
@@ -858,21 +900,26 @@ mod tests {
     }
 
     #[test]
-    fn fast_i64_accepts_only_what_parse_accepts_with_the_same_value() {
+    fn plain_fields_are_what_parse_accepts_with_the_same_value() {
         let cases = [
             "0", "7", "-7", "+7", "-0", "127", "128", "999999999999999999", "9223372036854775807", "-9223372036854775808",
-            "99999999999999999999", "", "-", "+", "1.0", "1e3", " 1", "0x10", "--1", "+-1", "00012", "１",
+            "99999999999999999999", "", "-", "+", "1.0", "1e3", " 1", "1\t", "0x10", "--1", "+-1", "00012", "１", "- 1",
         ];
         for s in cases {
-            let fast = fast_i64(s.as_bytes());
+            let fast = plain_line(format!("0,{s},2,3").as_bytes(), 0, false).map(|(v, _)| v[1]);
             if let Some(v) = fast {
-                assert_eq!(s.parse::<i64>().ok(), Some(v), "{s:?}");
+                assert_eq!(s.trim().parse::<i64>().ok(), Some(v), "{s:?}");
             }
             // Everything plain up to 18 digits takes the fast path.
-            let plain = s.trim_start_matches(['-', '+']);
-            if s.len() - plain.len() <= 1 && !plain.is_empty() && plain.len() <= 18 && plain.bytes().all(|b| b.is_ascii_digit()) {
+            let t = s.trim_matches([' ', '\t']);
+            let plain = t.trim_start_matches(['-', '+']);
+            if t.len() - plain.len() <= 1 && !plain.is_empty() && plain.len() <= 18 && plain.bytes().all(|b| b.is_ascii_digit()) {
                 assert!(fast.is_some(), "{s:?}");
             }
         }
+        assert_eq!(plain_line(b"-1,2,3,4", 0, false), None, "a negative timestamp is the slow path's error");
+        assert_eq!(plain_line(b"1,2,3,4\r\n5", 0, true), Some(([1, 2, 3, 4], 9)));
+        assert_eq!(plain_line(b"1,2,3,4\r", 0, true), None, "cut off: the slow path decides");
+        assert_eq!(plain_line(b"1,2,3,4,5\n", 0, true), None);
     }
 }
