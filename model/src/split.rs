@@ -122,11 +122,11 @@ impl Drop for PoisonOnPanic<'_> {
     }
 }
 
-/// One slice's outputs for the current core and batch: `ends[k]` = outputs after input k.
+/// One slice's outputs for the current core and batch, each with the
+/// position of its input item in the core's input list (ascending).
 #[derive(Default)]
 struct Part {
-    outs: Vec<CoreOutput>,
-    ends: Vec<u32>,
+    outs: Vec<(u32, CoreOutput)>,
 }
 
 struct Shared {
@@ -148,7 +148,10 @@ struct Worker<'a> {
     direct: Vec<Vec<(u32, CoreItem)>>,
     routed: Vec<Vec<(u32, CoreItem)>>,
     input: Vec<(u32, CoreItem)>,
-    merged: Vec<(u32, CoreOutput)>,
+    /// A slice's outputs of one item, reused.
+    scratch: Vec<CoreOutput>,
+    /// Merge cursors, one per part.
+    heads: Vec<usize>,
     /// Every worker counts (it costs nothing); worker 0's counts are kept.
     router: RouterCounters,
     unconfigured: Vec<u64>,
@@ -175,7 +178,8 @@ impl<'a> Worker<'a> {
             direct: vec![Vec::new(); n],
             routed: vec![Vec::new(); n],
             input: Vec::new(),
-            merged: Vec::new(),
+            scratch: Vec::new(),
+            heads: Vec::new(),
             router: RouterCounters { drops: vec![0; n + 1], delivered: vec![0; n], ..Default::default() },
             unconfigured: vec![0; n],
             items: vec![0; n],
@@ -262,106 +266,92 @@ impl<'a> Worker<'a> {
     /// Runs this worker's slice of core j on the input list.
     fn run_slice(&mut self, j: usize, part: &mut Part) {
         part.outs.clear();
-        part.ends.clear();
         let Some((lo, slice)) = self.slices[j].as_mut() else { return };
         let lo = *lo;
         let n = slice.layer().f as usize;
         let mine = |f: u16| (lo..lo + n).contains(&usize::from(f));
-        for &(_, item) in &self.input {
+        for (pos, &(_, item)) in self.input.iter().enumerate() {
             let local = match item {
-                CoreItem::Spike { .. } | CoreItem::LeakTick => Some(item),
-                CoreItem::WriteNeuron { f, x, y, value } => mine(f).then(|| CoreItem::WriteNeuron { f: f - lo as u16, x, y, value }),
-                CoreItem::ReadNeuron { f, x, y } => mine(f).then(|| CoreItem::ReadNeuron { f: f - lo as u16, x, y }),
+                CoreItem::Spike { .. } | CoreItem::LeakTick => item,
+                CoreItem::WriteNeuron { f, x, y, value } if mine(f) => CoreItem::WriteNeuron { f: f - lo as u16, x, y, value },
+                CoreItem::ReadNeuron { f, x, y } if mine(f) => CoreItem::ReadNeuron { f: f - lo as u16, x, y },
+                CoreItem::WriteNeuron { .. } | CoreItem::ReadNeuron { .. } => continue,
             };
-            if let Some(it) = local {
-                let start = part.outs.len();
-                slice.accept(it, &mut part.outs);
-                if lo != 0 {
-                    for o in &mut part.outs[start..] {
-                        match o {
-                            CoreOutput::Spike { f, .. } | CoreOutput::NeuronValue { f, .. } => *f += lo as u16,
-                        }
-                    }
-                }
-            }
-            part.ends.push(part.outs.len() as u32);
-        }
-    }
-
-    /// Merges the slices' outputs of core j into the whole core's order (module docs, 3).
-    fn merge(&mut self, j: usize, sh: &Shared) {
-        self.merged.clear();
-        let guards: Vec<_> = self.shares[j].iter().map(|&(w, _, _)| sh.parts[w][j].read().unwrap_or_else(|e| e.into_inner())).collect();
-        if guards.iter().all(|g| g.outs.is_empty()) {
-            return;
-        }
-        let mut start = vec![0usize; guards.len()];
-        for (k, &(i, item)) in self.input.iter().enumerate() {
-            let spike = matches!(item, CoreItem::Spike { .. });
-            let live = guards.iter().enumerate().filter(|&(p, g)| g.ends[k] as usize > start[p]).count();
-            if live <= 1 || !spike {
-                // One slice spoke, or not a spike: concatenation by ascending feature range.
-                for (p, g) in guards.iter().enumerate() {
-                    let end = g.ends[k] as usize;
-                    self.merged.extend(g.outs[start[p]..end].iter().map(|&o| (i, o)));
-                    start[p] = end;
-                }
-            } else {
-                // Spikes of one input spike: by (oy descending, ox descending, f ascending).
-                let key = |o: &CoreOutput| match *o {
-                    CoreOutput::Spike { f, x, y } => (u64::from(u16::MAX - y) << 32) | (u64::from(u16::MAX - x) << 16) | u64::from(f),
-                    CoreOutput::NeuronValue { .. } => unreachable!("a spike input causes spikes only"),
+            self.scratch.clear();
+            slice.accept(local, &mut self.scratch);
+            for &o in &self.scratch {
+                let o = match o {
+                    CoreOutput::Spike { f, x, y } => CoreOutput::Spike { f: f + lo as u16, x, y },
+                    CoreOutput::NeuronValue { f, x, y, value } => CoreOutput::NeuronValue { f: f + lo as u16, x, y, value },
                 };
-                loop {
-                    let mut best: Option<(u64, usize)> = None;
-                    for (p, g) in guards.iter().enumerate() {
-                        if start[p] < g.ends[k] as usize {
-                            let kk = key(&g.outs[start[p]]);
-                            if best.is_none_or(|(b, _)| kk < b) {
-                                best = Some((kk, p));
-                            }
-                        }
-                    }
-                    let Some((_, p)) = best else { break };
-                    self.merged.push((i, guards[p].outs[start[p]]));
-                    start[p] += 1;
-                }
+                part.outs.push((pos as u32, o));
             }
         }
     }
 
-    /// Routes core j's merged outputs (as `ChipModel::drain`).
-    fn route(&mut self, j: usize) {
+    /// Merges the slices' outputs of core j into the whole core's order
+    /// (module docs, 3) and routes each as `ChipModel::drain` does.
+    fn merge_route(&mut self, j: usize, sh: &Shared) {
+        let guards: Vec<_> = self.shares[j].iter().map(|&(w, _, _)| sh.parts[w][j].read().unwrap_or_else(|e| e.into_inner())).collect();
+        self.heads.clear();
+        self.heads.resize(guards.len(), 0);
+        // Spikes of one input spike: (oy descending, ox descending, f ascending).
+        let key = |o: &CoreOutput| match *o {
+            CoreOutput::Spike { f, x, y } => (u64::from(u16::MAX - y) << 32) | (u64::from(u16::MAX - x) << 16) | u64::from(f),
+            CoreOutput::NeuronValue { .. } => 0,
+        };
+        loop {
+            // The part whose head comes first: lowest input position; at the same
+            // position, for a spike input the lowest key, else the lowest features.
+            let mut best: Option<(u32, u64, usize)> = None;
+            for (p, g) in guards.iter().enumerate() {
+                let Some(&(pos, o)) = g.outs.get(self.heads[p]) else { continue };
+                let better = match best {
+                    None => true,
+                    Some((bpos, bkey, _)) => {
+                        pos < bpos || (pos == bpos && matches!(self.input[pos as usize].1, CoreItem::Spike { .. }) && key(&o) < bkey)
+                    }
+                };
+                if better {
+                    best = Some((pos, key(&o), p));
+                }
+            }
+            let Some((pos, _, p)) = best else { break };
+            let o = guards[p].outs[self.heads[p]].1;
+            self.heads[p] += 1;
+            let i = self.input[pos as usize].0;
+            self.route(j, i, o);
+        }
+    }
+
+    /// Routes one output of core j caused by host item i (as `ChipModel::drain`).
+    #[inline]
+    fn route(&mut self, j: usize, i: u32, o: CoreOutput) {
         let l = self.chip.core(j).expect("configured").layer();
-        let (monitor, dests) = (l.monitor_enable, l.destinations);
         let layer = j as u8;
         let host = self.id == 0;
-        let merged = std::mem::take(&mut self.merged);
-        for &(i, o) in &merged {
-            match o {
-                CoreOutput::NeuronValue { f, x, y, value } => {
-                    if host {
-                        self.host.push((i, 1, HostOutput::NeuronValue { layer, f, x, y, value }));
-                    }
+        match o {
+            CoreOutput::NeuronValue { f, x, y, value } => {
+                if host {
+                    self.host.push((i, 1, HostOutput::NeuronValue { layer, f, x, y, value }));
                 }
-                CoreOutput::Spike { f, x, y } => {
-                    if monitor && host {
-                        self.host.push((i, 1, HostOutput::Monitor { layer, f, x, y }));
-                    }
-                    for d in dests.iter().filter(|d| d.enable) {
-                        let (c, px, py) = route(d, f, x, y);
-                        if d.layer == HOST_LAYER {
-                            if host {
-                                self.host.push((i, 1, HostOutput::Spike { layer, f: c, x: px, y: py }));
-                            }
-                        } else {
-                            self.deliver(j, d.layer.into(), c, px, py, i);
+            }
+            CoreOutput::Spike { f, x, y } => {
+                if l.monitor_enable && host {
+                    self.host.push((i, 1, HostOutput::Monitor { layer, f, x, y }));
+                }
+                for d in l.destinations.iter().filter(|d| d.enable) {
+                    let (c, px, py) = route(d, f, x, y);
+                    if d.layer == HOST_LAYER {
+                        if host {
+                            self.host.push((i, 1, HostOutput::Spike { layer, f: c, x: px, y: py }));
                         }
+                    } else {
+                        self.deliver(j, d.layer.into(), c, px, py, i);
                     }
                 }
             }
         }
-        self.merged = merged;
     }
 
     /// One batch, all cores; `false` if the gate was poisoned.
@@ -379,8 +369,7 @@ impl<'a> Worker<'a> {
             if !sh.gate.wait() {
                 return false;
             }
-            self.merge(j, sh);
-            self.route(j);
+            self.merge_route(j, sh);
         }
         true
     }
