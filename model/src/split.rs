@@ -56,6 +56,7 @@ use crate::dvs;
 use crate::events::{HostInput, HostOutput, Timed};
 use crate::pipeline::StreamError;
 use crate::presets::{DVS_LAYER, HOST_LAYER};
+use crate::validate::limits;
 
 /// Host items per batch (one barrier per core per batch).
 pub const SPLIT_BATCH: usize = 4096;
@@ -122,11 +123,33 @@ impl Drop for PoisonOnPanic<'_> {
     }
 }
 
-/// One slice's outputs for the current core and batch, each with the
-/// position of its input item in the core's input list (ascending).
+/// One slice's outputs for the current core and batch, each with its merge
+/// key ([`merge_key`]), ascending.
 #[derive(Default)]
 struct Part {
-    outs: Vec<(u32, CoreOutput)>,
+    outs: Vec<(u64, CoreOutput)>,
+}
+
+/// Bits of an output x or y, and of a feature (from the static limits).
+const XY_BITS: u32 = (limits::MAX_OUTPUT_SIZE as u64).next_power_of_two().trailing_zeros();
+const F_BITS: u32 = (limits::MAX_CHANNELS as u64).next_power_of_two().trailing_zeros();
+const LOW_BITS: u32 = 2 * XY_BITS + F_BITS;
+
+/// The position of an output in the whole core's order for one batch: the
+/// position of its input item in the core's input list, then (module docs,
+/// 3) for a spike input (oy descending, ox descending, f ascending), for a
+/// leak tick (f, y, x) ascending; a read has one answer.
+#[inline]
+fn merge_key(pos: usize, spike_input: bool, o: &CoreOutput) -> u64 {
+    let xy_max = (1u64 << XY_BITS) - 1;
+    let low = match *o {
+        CoreOutput::Spike { f, x, y } if spike_input => {
+            ((xy_max - u64::from(y)) << (XY_BITS + F_BITS)) | ((xy_max - u64::from(x)) << F_BITS) | u64::from(f)
+        }
+        CoreOutput::Spike { f, x, y } => (u64::from(f) << (2 * XY_BITS)) | (u64::from(y) << XY_BITS) | u64::from(x),
+        CoreOutput::NeuronValue { .. } => 0,
+    };
+    ((pos as u64) << LOW_BITS) | low
 }
 
 struct Shared {
@@ -279,75 +302,75 @@ impl<'a> Worker<'a> {
             };
             self.scratch.clear();
             slice.accept(local, &mut self.scratch);
+            let spike = matches!(item, CoreItem::Spike { .. });
             for &o in &self.scratch {
                 let o = match o {
                     CoreOutput::Spike { f, x, y } => CoreOutput::Spike { f: f + lo as u16, x, y },
                     CoreOutput::NeuronValue { f, x, y, value } => CoreOutput::NeuronValue { f: f + lo as u16, x, y, value },
                 };
-                part.outs.push((pos as u32, o));
+                part.outs.push((merge_key(pos, spike, &o), o));
             }
         }
     }
 
     /// Merges the slices' outputs of core j into the whole core's order
-    /// (module docs, 3) and routes each as `ChipModel::drain` does.
+    /// (by [`merge_key`]) and routes each as `ChipModel::drain` does.
     fn merge_route(&mut self, j: usize, sh: &Shared) {
         let guards: Vec<_> = self.shares[j].iter().map(|&(w, _, _)| sh.parts[w][j].read().unwrap_or_else(|e| e.into_inner())).collect();
+        let l = self.chip.core(j).expect("configured").layer();
+        let r = Router { layer: j as u8, monitor: l.monitor_enable && self.id == 0, dests: l.destinations, host: self.id == 0 };
+        if let [a, b] = &guards[..] {
+            let (a, b) = (&a.outs[..], &b.outs[..]);
+            let (mut x, mut y) = (0, 0);
+            while x < a.len() && y < b.len() {
+                let o = if a[x].0 < b[y].0 {
+                    x += 1;
+                    a[x - 1]
+                } else {
+                    y += 1;
+                    b[y - 1]
+                };
+                self.route(&r, o);
+            }
+            for &o in a[x..].iter().chain(&b[y..]) {
+                self.route(&r, o);
+            }
+            return;
+        }
         self.heads.clear();
         self.heads.resize(guards.len(), 0);
-        // Spikes of one input spike: (oy descending, ox descending, f ascending).
-        let key = |o: &CoreOutput| match *o {
-            CoreOutput::Spike { f, x, y } => (u64::from(u16::MAX - y) << 32) | (u64::from(u16::MAX - x) << 16) | u64::from(f),
-            CoreOutput::NeuronValue { .. } => 0,
-        };
         loop {
-            // The part whose head comes first: lowest input position; at the same
-            // position, for a spike input the lowest key, else the lowest features.
-            let mut best: Option<(u32, u64, usize)> = None;
-            for (p, g) in guards.iter().enumerate() {
-                let Some(&(pos, o)) = g.outs.get(self.heads[p]) else { continue };
-                let better = match best {
-                    None => true,
-                    Some((bpos, bkey, _)) => {
-                        pos < bpos || (pos == bpos && matches!(self.input[pos as usize].1, CoreItem::Spike { .. }) && key(&o) < bkey)
-                    }
-                };
-                if better {
-                    best = Some((pos, key(&o), p));
-                }
-            }
-            let Some((pos, _, p)) = best else { break };
-            let o = guards[p].outs[self.heads[p]].1;
+            let best = guards.iter().enumerate().filter_map(|(p, g)| g.outs.get(self.heads[p]).map(|o| (o.0, p))).min();
+            let Some((_, p)) = best else { break };
+            let o = guards[p].outs[self.heads[p]];
             self.heads[p] += 1;
-            let i = self.input[pos as usize].0;
-            self.route(j, i, o);
+            self.route(&r, o);
         }
     }
 
-    /// Routes one output of core j caused by host item i (as `ChipModel::drain`).
+    /// Routes one output (with its merge key) of a core (as `ChipModel::drain`).
     #[inline]
-    fn route(&mut self, j: usize, i: u32, o: CoreOutput) {
-        let l = self.chip.core(j).expect("configured").layer();
-        let layer = j as u8;
-        let host = self.id == 0;
+    fn route(&mut self, r: &Router, (key, o): (u64, CoreOutput)) {
+        let i = self.input[(key >> LOW_BITS) as usize].0;
+        let layer = r.layer;
         match o {
             CoreOutput::NeuronValue { f, x, y, value } => {
-                if host {
+                if r.host {
                     self.host.push((i, 1, HostOutput::NeuronValue { layer, f, x, y, value }));
                 }
             }
             CoreOutput::Spike { f, x, y } => {
-                if l.monitor_enable && host {
+                if r.monitor {
                     self.host.push((i, 1, HostOutput::Monitor { layer, f, x, y }));
                 }
-                for d in l.destinations.iter().filter(|d| d.enable) {
+                for d in r.dests.iter().filter(|d| d.enable) {
                     let (c, px, py) = route(d, f, x, y);
                     if d.layer == HOST_LAYER {
-                        if host {
+                        if r.host {
                             self.host.push((i, 1, HostOutput::Spike { layer, f: c, x: px, y: py }));
                         }
                     } else {
-                        self.deliver(j, d.layer.into(), c, px, py, i);
+                        self.deliver(layer.into(), d.layer.into(), c, px, py, i);
                     }
                 }
             }
@@ -373,6 +396,16 @@ impl<'a> Worker<'a> {
         }
         true
     }
+}
+
+/// What [`Worker::route`] needs of a core, looked up once per batch.
+struct Router {
+    layer: u8,
+    /// Monitor copies go to the host (worker 0 only).
+    monitor: bool,
+    dests: [crate::validate::Destination; 2],
+    /// This worker collects host outputs (worker 0).
+    host: bool,
 }
 
 /// What the reader hands worker 0: a batch, and the input error that ended it, if any.
