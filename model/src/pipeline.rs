@@ -11,15 +11,16 @@
 //!   all threads see the same items in the same order, batch by batch, and
 //!   the spikes of each input item are merged back into the sequential
 //!   order (by kernel row, column, then feature, as spec §4 emits them; a
-//!   leak tick's by feature) — see [`crate::split`]. One dominant core runs
-//!   on every thread;
+//!   leak tick's by feature, y, x) — see [`crate::split`]. One dominant
+//!   core runs on every thread, and so does a single-core chip;
 //! - **core pipeline** (when no core has two features to share, or asked
 //!   for): the cores are split into pipeline stages, one thread each,
 //!   connected by bounded channels (batches of messages, recycled: no
 //!   allocation in the steady state).
 //!
-//! **The thread rule [decision, project]** ([`pipeline_rule`]): threads are
-//! used only when
+//! **The thread rule [decision, project]** ([`thread_rule`]; the pipeline
+//! also needs two configured cores, [`pipeline_rule`]): threads are used
+//! only when
 //! 1. every core has at most one source among the DVS layer and the cores
 //!    (no fan-in), and the destination graph has no cycle; then each core's
 //!    input sequence is fixed by its single source: its routed events arrive
