@@ -345,3 +345,32 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     assert!(!want.0.is_empty());
     let _ = StreamError::<Infallible>::Output(std::io::Error::other("unused"));
 }
+
+#[test]
+fn an_input_error_stops_every_mode_after_the_items_before_it() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let items: Vec<_> = bench_net::events(20_000, bench_net::EVENT_SEED).collect();
+    let fail_at = 12_345;
+    let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
+    let mut results = Vec::new();
+    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split)] {
+        let mut chip = ChipModel::new(&cfg);
+        let mut out = Vec::new();
+        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, ..StreamOptions::threads(threads) };
+        let r = run_stream(&mut chip, &opts, stream(), |o| {
+            out.push(*o);
+            Ok(())
+        });
+        match r {
+            Err(StreamError::Input { index, error }) => {
+                assert_eq!((index, error), (fail_at as u64, "disk on fire"), "{threads} threads {mode:?}");
+            }
+            other => panic!("{threads} threads {mode:?}: expected the input error, got {:?}", other.map(|r| r.items)),
+        }
+        results.push(out);
+    }
+    assert!(!results[0].is_empty());
+    for r in &results[1..] {
+        assert!(r == &results[0], "outputs before the failed item differ");
+    }
+}
