@@ -191,6 +191,21 @@ impl ChipModel {
         }
     }
 
+    pub(crate) fn core_mut(&mut self, i: usize) -> Option<&mut CoreModel> {
+        self.cores.get_mut(i).and_then(|c| c.as_mut())
+    }
+
+    /// Adds router counters and unconfigured-core errors counted elsewhere
+    /// (the threads of a feature-split run).
+    pub(crate) fn add_counts(&mut self, r: &RouterCounters, unconfigured: &[u64]) {
+        let add = |acc: &mut [u64], d: &[u64]| acc.iter_mut().zip(d).for_each(|(a, d)| *a += d);
+        add(&mut self.router.drops, &r.drops);
+        add(&mut self.router.delivered, &r.delivered);
+        add(&mut self.unconfigured_errors, unconfigured);
+        self.router.dvs_in += r.dvs_in;
+        self.router.dvs_out += r.dvs_out;
+    }
+
     /// The counters [`absorb_stage`](Self::absorb_stage) needs as its base.
     pub(crate) fn stage_base(&self) -> (RouterCounters, Vec<u64>) {
         (self.router.clone(), self.unconfigured_errors.clone())
@@ -224,10 +239,7 @@ impl ChipModel {
 
     /// Delivers (c, x, y) to core j, or drops and counts it if outside j's input shape.
     fn deliver(&mut self, src: usize, j: usize, c: u16, x: u16, y: u16) {
-        let inside = self.cfg.layers[j]
-            .as_ref()
-            .is_some_and(|t| u32::from(c) < t.c && u32::from(x) < t.w_in && u32::from(y) < t.h_in);
-        if inside {
+        if fits(&self.cfg, j, c, x, y) {
             self.router.delivered[j] += 1;
             if self.remote[j] {
                 self.outbox.push((j, CoreItem::Spike { c, x, y }));
@@ -282,6 +294,13 @@ impl ChipModel {
         self.scratch = outs;
         Ok(())
     }
+}
+
+/// Whether the router delivers (c, x, y) to core `j`: a configured core and
+/// inside its input shape; otherwise the event is dropped and counted
+/// against its source.
+pub(crate) fn fits(cfg: &ValidConfig, j: usize, c: u16, x: u16, y: u16) -> bool {
+    cfg.layers[j].as_ref().is_some_and(|t| u32::from(c) < t.c && u32::from(x) < t.w_in && u32::from(y) < t.h_in)
 }
 
 /// Spec §5 step 2: pooling (floor) and feature shift of one output spike.

@@ -142,7 +142,13 @@ impl CoreModel {
     pub fn accept(&mut self, item: CoreItem, out: &mut Vec<CoreOutput>) {
         self.counters.items_in += 1;
         match item {
-            CoreItem::Spike { c, x, y } => self.spike(c.into(), x.into(), y.into(), out),
+            CoreItem::Spike { c, x, y } => {
+                if self.in_shape(&item) {
+                    self.spike(c.into(), x.into(), y.into(), out)
+                } else {
+                    self.counters.errors += 1;
+                }
+            }
             CoreItem::LeakTick => self.leak(out),
             CoreItem::WriteNeuron { f, x, y, value } => match self.index(f, x, y) {
                 Some(i) => self.state[i] = value,
@@ -168,13 +174,10 @@ impl CoreModel {
             .then(|| (usize::from(y) * l.w_out as usize + usize::from(x)) * l.f as usize + usize::from(f))
     }
 
-    /// Spec §4: kernel rows, then columns, then features, all ascending.
+    /// Spec §4: kernel rows, then columns, then features, all ascending
+    /// (the caller checked the input shape).
     fn spike(&mut self, c: u32, x: u32, y: u32, out: &mut Vec<CoreOutput>) {
         let l = &self.layer;
-        if c >= l.c || x >= l.w_in || y >= l.h_in {
-            self.counters.errors += 1;
-            return;
-        }
         if self.kernel.level() != Level::Scalar {
             return self.spike_strips(c, x, y, out);
         }
@@ -317,6 +320,59 @@ impl CoreModel {
             }
         }
         self.counters.synaptic_updates += (f * w * h) as u64;
+    }
+
+    /// Whether `item` lies inside the configured shapes: a spike inside the
+    /// input map, a neuron read or write inside the output map. [`accept`]
+    /// counts every other item as an error (spec §4 **[decision]**).
+    ///
+    /// [`accept`]: Self::accept
+    pub fn in_shape(&self, item: &CoreItem) -> bool {
+        let l = &self.layer;
+        match *item {
+            CoreItem::Spike { c, x, y } => u32::from(c) < l.c && u32::from(x) < l.w_in && u32::from(y) < l.h_in,
+            CoreItem::LeakTick => true,
+            CoreItem::WriteNeuron { f, x, y, .. } | CoreItem::ReadNeuron { f, x, y } => self.index(f, x, y).is_some(),
+        }
+    }
+
+    /// The core restricted to output features `lo..hi` (a thread's share,
+    /// see `crate::split`): the same layer cut to those features, the
+    /// current states of those neurons, the same kernel level, counters at
+    /// zero. Its outputs name features relative to `lo`.
+    pub(crate) fn feature_slice(&self, lo: usize, hi: usize) -> CoreModel {
+        let l = &self.layer;
+        let (f, c, k, w, h) = (l.f as usize, l.c as usize, l.k as usize, l.w_out as usize, l.h_out as usize);
+        assert!(lo < hi && hi <= f, "feature slice {lo}..{hi} of {f}");
+        let mut sub = l.clone();
+        sub.f = (hi - lo) as u32;
+        sub.weights = l.weights[lo * c * k * k..hi * c * k * k].to_vec();
+        sub.biases = l.biases[lo..hi].to_vec();
+        sub.neurons_initial_value = l.neurons_initial_value[lo * h * w..hi * h * w].to_vec();
+        let mut s = CoreModel::new(&sub);
+        s.kernel = self.kernel;
+        let n = hi - lo;
+        for (dst, src) in s.state.chunks_exact_mut(n).zip(self.state.chunks_exact(f)) {
+            dst.copy_from_slice(&src[lo..hi]);
+        }
+        s
+    }
+
+    /// Takes back the states of slices made by [`feature_slice`](Self::feature_slice)
+    /// (`(lo, slice)`) and their spikes and updates; `items` and `errors`
+    /// are what the core as a whole accepted and rejected meanwhile.
+    pub(crate) fn absorb_slices(&mut self, slices: &[(usize, CoreModel)], items: u64, errors: u64) {
+        let f = self.layer.f as usize;
+        for (lo, s) in slices {
+            let n = s.layer.f as usize;
+            for (dst, src) in self.state.chunks_exact_mut(f).zip(s.state.chunks_exact(n)) {
+                dst[*lo..*lo + n].copy_from_slice(src);
+            }
+            self.counters.spikes_out += s.counters.spikes_out;
+            self.counters.synaptic_updates += s.counters.synaptic_updates;
+        }
+        self.counters.items_in += items;
+        self.counters.errors += errors;
     }
 
     /// State of neuron (f, x, y), or None outside the output map.

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | zero-weight skip, saturation, threshold_low floor | [`neuron::apply`] |
 //! | (the same rule, branch-free over a strip of lanes; checked against `apply` at the rails for every dispatch level) | [`kernel`] |
-//! | when cores may run on several threads (the thread rule) | [`pipeline::pipeline_rule`] |
+//! | when cores may run on several threads (the thread rule) | [`pipeline::thread_rule`] (executed by the feature split in [`split`] or the core pipeline) |
 //! | kernel and neuron memory addresses | [`memory::AddressBits`] |
 //! | update order within one input spike | [`core::CoreModel`] (`spike`) |
 //! | out-of-shape input counted as a core error | [`core::CoreModel`] |
@@ -33,6 +33,7 @@ pub mod neuron;
 pub mod nmnist_bin;
 pub mod npy;
 pub mod pipeline;
+pub mod split;
 pub mod presets;
 pub mod prophesee_dat;
 pub mod transform;

@@ -3,13 +3,24 @@
 //!
 //! [`run_stream`] pulls host input items from an iterator, runs them through
 //! a [`ChipModel`] and hands every host output to a sink as it is produced:
-//! memory stays flat with the length of the input. With `threads` ≥ 2 it
-//! splits the cores into pipeline stages, one thread each, connected by
-//! bounded channels (batches of messages, recycled: no allocation in the
-//! steady state), plus one thread that reads the input.
+//! memory stays flat with the length of the input. With `threads` ≥ 2 and
+//! the rule below satisfied it runs in one of two ways ([`ThreadMode`]),
+//! plus one thread that reads the input:
+//! - **feature split** (the default): every core's output features are
+//!   shared out between the threads, each owning the neurons of its share;
+//!   all threads see the same items in the same order, batch by batch, and
+//!   the spikes of each input item are merged back into the sequential
+//!   order (by kernel row, column, then feature, as spec §4 emits them; a
+//!   leak tick's by feature, y, x) — see [`crate::split`]. One dominant
+//!   core runs on every thread, and so does a single-core chip;
+//! - **core pipeline** (when no core has two features to share, or asked
+//!   for): the cores are split into pipeline stages, one thread each,
+//!   connected by bounded channels (batches of messages, recycled: no
+//!   allocation in the steady state).
 //!
-//! **The thread rule [decision, project]** ([`pipeline_rule`]): the pipeline
-//! is used only when
+//! **The thread rule [decision, project]** ([`thread_rule`]; the pipeline
+//! also needs two configured cores, [`pipeline_rule`]): threads are used
+//! only when
 //! 1. every core has at most one source among the DVS layer and the cores
 //!    (no fan-in), and the destination graph has no cycle; then each core's
 //!    input sequence is fixed by its single source: its routed events arrive
@@ -25,6 +36,12 @@
 //!    in its own order, or the one answer to a neuron read), and items are
 //!    delivered in input order, so the host output sequence is the
 //!    sequential one, timestamps included.
+//!
+//! The same two conditions make the feature split exact: each core's item
+//! list for a batch is rebuilt from its direct host items and its one
+//! source's merged outputs, and an item's host outputs come from one core.
+//! Neurons are independent, so cutting a core by features changes no state,
+//! only the order of emission, which the merge restores.
 //!
 //! Otherwise (fan-in, a cycle, two host-output cores, `threads` = 1, a
 //! recorded trace) the run is sequential; [`RunReport::fallback`] says why.
@@ -57,18 +74,34 @@ const DEPTH: usize = 8;
 /// How [`run_stream`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamOptions {
-    /// Stage threads (1 = sequential); the input reader is one more thread.
+    /// Model threads (1 = sequential); the input reader is one more thread.
     pub threads: usize,
-    /// Items run sequentially first to balance the stages (see [`WARMUP_ITEMS`]).
+    /// Pipeline: items run sequentially first to balance the stages (see [`WARMUP_ITEMS`]).
     pub warmup_items: u64,
-    /// Messages per channel batch (see [`BATCH`]).
+    /// Pipeline: messages per channel batch (see [`BATCH`]).
     pub batch: usize,
+    /// Feature split vs core pipeline.
+    pub mode: ThreadMode,
+    /// Feature split: host items per batch (see [`crate::split::SPLIT_BATCH`]).
+    pub split_batch: usize,
 }
 
 impl StreamOptions {
     pub fn threads(threads: usize) -> Self {
-        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH }
+        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH, mode: ThreadMode::Auto, split_batch: crate::split::SPLIT_BATCH }
     }
+}
+
+/// How several threads share the work (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThreadMode {
+    /// The feature split when some core has at least two features, else the pipeline.
+    #[default]
+    Auto,
+    /// Whole cores per thread.
+    Pipeline,
+    /// Features of every core shared between threads (pipeline if no core has two features).
+    Split,
 }
 
 /// Why a run is sequential.
@@ -108,6 +141,16 @@ impl std::fmt::Display for Fallback {
 /// The configured cores in topological order, if the thread rule allows a
 /// pipeline (module docs); else why not.
 pub fn pipeline_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
+    let order = thread_rule(cfg)?;
+    if order.len() < 2 {
+        return Err(Fallback::OneCore);
+    }
+    Ok(order)
+}
+
+/// The thread rule itself (module docs): the configured cores in
+/// topological order (any number), or why threads would not be exact.
+pub fn thread_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
     let n = cfg.n_cores();
     let configured: Vec<usize> = (0..n).filter(|&i| cfg.layers[i].is_some()).collect();
     let mut sources: Vec<Vec<String>> = vec![Vec::new(); n];
@@ -167,9 +210,6 @@ pub fn pipeline_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
     }
     if order.len() < configured.len() {
         return Err(Fallback::Cycle);
-    }
-    if order.len() < 2 {
-        return Err(Fallback::OneCore);
     }
     Ok(order)
 }
@@ -251,6 +291,8 @@ pub struct RunReport {
     pub fallback: Option<Fallback>,
     /// Items run sequentially before the pipeline started.
     pub warmup_items: u64,
+    /// Feature split: per core (id), the `(thread, lo, hi)` feature ranges; empty otherwise.
+    pub split: Vec<(usize, Vec<(usize, usize, usize)>)>,
 }
 
 enum Msg<E> {
@@ -314,8 +356,23 @@ where
     } else if chip.trace.is_some() {
         Err(Fallback::Trace)
     } else {
-        pipeline_rule(chip.config())
+        thread_rule(chip.config())
     };
+    // The feature split needs no warm-up: every thread gets a share of every core.
+    if let Ok(order) = &rule {
+        let max_f = order.iter().filter_map(|&j| chip.core(j)).map(|c| c.layer().f as usize).max().unwrap_or(0);
+        if opts.mode != ThreadMode::Pipeline && max_f >= 2 {
+            let workers = threads.min(max_f);
+            let shares = crate::split::shares(chip, order, workers);
+            report.split = order.iter().map(|&j| (j, shares[j].clone())).collect();
+            report.stages = vec![order.clone()];
+            let (items, outputs, result) = crate::split::run_split(chip, order, workers, opts.split_batch, inputs, &mut sink);
+            report.items = items;
+            report.outputs = outputs;
+            return result.map(|()| report);
+        }
+    }
+    let rule = rule.and_then(|order| if order.len() < 2 { Err(Fallback::OneCore) } else { Ok(order) });
     let mut buf = Vec::new();
     let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| -> Result<(), StreamError<E>> {
         let ti = r.map_err(|error| StreamError::Input { index: report.items, error })?;

@@ -1,7 +1,9 @@
-//! Threads: the pipelined run gives the sequential model's result exactly
-//! (host outputs in order with timestamps, final states, every counter) on
-//! random fan-in-free chips, and falls back to one thread, saying why, when
-//! the rule does not hold (fan-in, cycles, several host-output cores).
+//! Threads: the pipelined and the feature-split runs give the sequential
+//! model's result exactly (host outputs in order with timestamps, final
+//! states, every counter) on random fan-in-free chips, including features
+//! fewer than threads and odd feature counts, and fall back to one thread,
+//! saying why, when the rule does not hold (fan-in, cycles, several
+//! host-output cores).
 
 mod common;
 
@@ -11,7 +13,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use spikehdl_model::config::{ChipConfig, Xy};
-use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, RunReport, StreamError, StreamOptions};
+use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, RunReport, StreamError, StreamOptions, ThreadMode};
 use spikehdl_model::{bench_net, ChipModel, HostInput, HostOutput, Timed, ValidConfig};
 
 type Outcome = (Vec<Timed<HostOutput>>, Vec<Option<Vec<i16>>>, Vec<spikehdl_model::core::CoreCounters>, spikehdl_model::chip::RouterCounters);
@@ -34,14 +36,19 @@ fn run(cfg: &ValidConfig, items: &[Timed<HostInput>], opts: StreamOptions) -> (O
 
 /// A uniform 4-channel 8×8 layer (k 1 or 3), low thresholds so that spikes travel.
 fn small_layer(k: i64, seed: u64, th: i64, monitor: bool) -> spikehdl_model::config::CnnLayerConfig {
-    let mut l = layer(4, 8, 8, 4, k, (1, 1), ((k - 1) / 2, (k - 1) / 2));
+    shaped_layer(4, 4, k, 1, seed, th, monitor)
+}
+
+/// `c` channels to `f` features on an 8×8 input, k 1 or 3 (padded).
+fn shaped_layer(c: i64, f: i64, k: i64, stride: i64, seed: u64, th: i64, monitor: bool) -> spikehdl_model::config::CnnLayerConfig {
+    let mut l = layer(c, 8, 8, f, k, (stride, stride), ((k - 1) / 2, (k - 1) / 2));
     let rng = std::cell::RefCell::new(bench_net::Rng::new(seed));
     set_weights(&mut l, |_, _, _, _| rng.borrow_mut().below(61) as i64 - 20);
     l.threshold_high = th;
     l.threshold_low = -th;
     l.monitor_enable = monitor;
     l.leak_enable = seed.is_multiple_of(3);
-    l.biases = Some((0..4).map(|i| (seed as i64 + i) % 7 - 3).collect());
+    l.biases = Some((0..f).map(|i| (seed as i64 + i) % 7 - 3).collect());
     l.return_to_zero = seed.is_multiple_of(2);
     l
 }
@@ -50,7 +57,10 @@ fn small_layer(k: i64, seed: u64, th: i64, monitor: bool) -> spikehdl_model::con
 /// each core's one source is the DVS layer or an earlier core with a free
 /// destination slot; `host` picks the one core that reads out (with monitor
 /// on it when `monitor`). Host items: DVS events, spikes into any core,
-/// leak ticks, neuron reads and writes.
+/// leak ticks, neuron reads and writes (features 0..8, so some outside F).
+/// Cores have 8 channels and F in {1, 2, 3, 4, 5, 7} (odd, and fewer than
+/// the threads), k 1 or 3, stride 1 or 2. With `fan_in`, one more edge
+/// gives some core a second source when possible (the rule then fails).
 #[derive(Debug, Clone)]
 struct Case {
     cfg: ChipConfig,
@@ -58,8 +68,13 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (2usize..=6, any::<u64>(), proptest::collection::vec((0u8..4, 0u16..32, 0u16..32, 0u8..2, 0u16..8, 0u16..8, 0u8..9), 1..400))
-        .prop_map(|(n, seed, raw)| {
+    case_with(false)
+}
+
+fn case_with(fan_in: bool) -> impl Strategy<Value = Case> {
+    (1usize..=6, any::<u64>(), proptest::collection::vec((0u8..4, 0u16..32, 0u16..32, 0u8..2, 0u16..8, 0u16..8, 0u8..9), 1..400))
+        .prop_map(move |(n, seed, raw)| {
+            let n = if fan_in { n.max(3) } else { n };
             let mut rng = bench_net::Rng::new(seed);
             let ids: Vec<usize> = {
                 let mut v: Vec<usize> = (0..9).collect();
@@ -74,7 +89,8 @@ fn case() -> impl Strategy<Value = Case> {
             let mut dvs_dests = Vec::new();
             for (pos, &j) in ids.iter().enumerate() {
                 let k = if rng.below(2) == 0 { 1 } else { 3 };
-                layers[j] = Some(small_layer(k, rng.next_u64() % 1000, 10 + rng.below(60) as i64, false));
+                let f = [1, 2, 3, 4, 5, 7][rng.below(6) as usize];
+                layers[j] = Some(shaped_layer(8, f, k, 1, rng.next_u64() % 1000, 10 + rng.below(60) as i64, false));
                 // Pick a source: DVS or an earlier core with a free slot.
                 let cands: Vec<usize> = ids[..pos]
                     .iter()
@@ -92,6 +108,23 @@ fn case() -> impl Strategy<Value = Case> {
                 }
                 // else: a root fed by host spikes only.
             }
+            if fan_in {
+                // A second source for a core fed by an earlier core: another earlier core with a free slot.
+                let fed: Vec<(usize, usize)> = ids
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(pos, &j)| {
+                        let src = ids[..pos].iter().copied().find(|&i| layers[i].as_ref().unwrap().destinations.iter().any(|d| d.enable && d.layer == j as i64))?;
+                        let other = ids[..pos].iter().copied().find(|&i| i != src && layers[i].as_ref().unwrap().destinations.iter().any(|d| !d.enable))?;
+                        Some((other, j))
+                    })
+                    .collect();
+                if let Some(&(i, j)) = fed.get(rng.below(fed.len().max(1) as u64) as usize) {
+                    let l = layers[i].as_mut().unwrap();
+                    let slot = l.destinations.iter().position(|d| !d.enable).unwrap();
+                    l.destinations[slot] = dest(j as i64, 1, 0);
+                }
+            }
             // One host-output core.
             let h = ids[rng.below(n as u64) as usize];
             let l = layers[h].as_mut().unwrap();
@@ -101,6 +134,14 @@ fn case() -> impl Strategy<Value = Case> {
             }
             if rng.below(2) == 0 {
                 l.monitor_enable = true;
+            }
+            // Leaves (no core destination) may have stride 2: their 4x4 output feeds no core.
+            for l in layers.iter_mut().flatten() {
+                if l.kernel_size == 3 && !l.destinations.iter().any(|d| d.enable && d.layer < 12) && rng.below(2) == 0 {
+                    l.stride = Xy { x: 2, y: 2 };
+                    l.output_shape.x = out_size(8, 1, 3, 2);
+                    l.output_shape.y = out_size(8, 1, 3, 2);
+                }
             }
             let mut cfg = config(layers);
             let mut d = dvs_layer();
@@ -117,9 +158,9 @@ fn case() -> impl Strategy<Value = Case> {
                     let item = match kind {
                         0 | 1 if rng.below(20) == 0 => HostInput::LeakTick,
                         0 | 1 => HostInput::Dvs { x, y, p },
-                        2 if rng.below(4) == 0 => HostInput::ReadNeuron { layer: core, f: f % 4, x: v % 8, y: y % 8 },
-                        2 if rng.below(4) == 0 => HostInput::WriteNeuron { layer: core, f: f % 4, x: v % 8, y: y % 8, value: x as i16 * 100 - 1600 },
-                        _ => HostInput::Spike { layer: core, c: f % 4, x: v, y: y % 8 },
+                        2 if rng.below(4) == 0 => HostInput::ReadNeuron { layer: core, f, x: v % 8, y: y % 8 },
+                        2 if rng.below(4) == 0 => HostInput::WriteNeuron { layer: core, f, x: v % 8, y: y % 8, value: x as i16 * 100 - 1600 },
+                        _ => HostInput::Spike { layer: core, c: f, x: v, y: y % 8 },
                     };
                     Timed { t: t as u64 * 3, item }
                 })
@@ -132,21 +173,83 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn pipelined_runs_equal_the_sequential_model(c in case(), warm in 0u64..20, batch in 1usize..9, threads in 2usize..5) {
+    fn threaded_runs_equal_the_sequential_model(
+        c in case(),
+        warm in 0u64..20,
+        batch in 1usize..9,
+        threads in 2usize..5,
+        split in any::<bool>(),
+    ) {
         let cfg = valid(&c.cfg);
-        let order = pipeline_rule(&cfg);
+        let order = spikehdl_model::pipeline::thread_rule(&cfg);
         prop_assert!(order.is_ok(), "generated chips are fan-in free with one host core: {:?}", order);
         let (want, _, e1) = run(&cfg, &c.items, StreamOptions::threads(1));
         prop_assert!(e1.is_none());
-        let opts = StreamOptions { threads, warmup_items: warm, batch };
+        let mode = if split { ThreadMode::Split } else { ThreadMode::Pipeline };
+        // The split batch is small so that a run crosses many batch boundaries.
+        let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, ..StreamOptions::threads(threads) };
         let (got, report, e2) = run(&cfg, &c.items, opts);
         prop_assert!(e2.is_none());
+        // The split needs a core with two features to share; else it pipelines.
+        let shareable = cfg.layers.iter().flatten().any(|l| l.f >= 2);
+        prop_assert_eq!(split && shareable, !report.split.is_empty(), "split {:?}", report.split);
         prop_assert_eq!(report.items, c.items.len() as u64);
         prop_assert_eq!(report.outputs, want.0.len() as u64);
-        prop_assert_eq!(&got.0, &want.0, "host outputs differ; stages {:?}", report.stages);
-        prop_assert_eq!(&got.1, &want.1, "final states differ; stages {:?}", report.stages);
+        prop_assert_eq!(&got.0, &want.0, "host outputs differ; stages {:?} split {:?}", report.stages, report.split);
+        prop_assert_eq!(&got.1, &want.1, "final states differ; stages {:?} split {:?}", report.stages, report.split);
         prop_assert_eq!(&got.2, &want.2, "core counters differ");
         prop_assert_eq!(&got.3, &want.3, "router counters differ");
+    }
+
+    #[test]
+    fn fan_in_chips_run_sequentially_with_the_same_result(c in case_with(true), threads in 2usize..4) {
+        let cfg = valid(&c.cfg);
+        let (want, _, _) = run(&cfg, &c.items, StreamOptions::threads(1));
+        let (got, report, _) = run(&cfg, &c.items, StreamOptions::threads(threads));
+        if let Err(Fallback::FanIn { .. }) = pipeline_rule(&cfg) {
+            prop_assert!(matches!(report.fallback, Some(Fallback::FanIn { .. })), "{:?}", report);
+            prop_assert!(report.split.is_empty());
+        }
+        prop_assert_eq!(&got, &want);
+    }
+}
+
+#[test]
+fn split_merges_the_spikes_of_one_input_by_tap_then_feature() {
+    // One 3x3 core, F = 4 on two threads, every weight far above the
+    // threshold: each input spike makes every feature of every tap spike,
+    // so the two slices' spikes of one input interleave (f 0 1 | 2 3 per
+    // tap). Concatenating the slices instead of merging them by (tap,
+    // feature) would emit f 0 1 0 1 ... 2 3 2 3 and fail here.
+    let mut l = layer(1, 4, 4, 4, 3, (1, 1), (1, 1));
+    set_weights(&mut l, |_, _, _, _| 100);
+    l.threshold_high = 50;
+    l.threshold_low = -50;
+    l.destinations[0] = to_host(1, 0);
+    let cfg = valid(&config(vec![Some(l)]));
+    let items: Vec<_> = (0..20).map(|t| Timed { t, item: host_spike(0, 0, (t % 4) as u16, (t / 4 % 4) as u16) }).collect();
+    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 3, ..StreamOptions::threads(2) });
+    assert_eq!(report.split, vec![(0, vec![(0, 0, 2), (1, 2, 4)])]);
+    let fs: Vec<u16> = want.0.iter().take(8).map(|o| if let HostOutput::Spike { f, .. } = o.item { f } else { 99 }).collect();
+    assert_eq!(fs, [0, 1, 2, 3, 0, 1, 2, 3], "every tap spikes in every feature");
+    assert!(got == want, "split outputs differ from the sequential ones");
+}
+
+#[test]
+fn benchmark_network_splits_and_matches() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
+    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    assert!(!want.0.is_empty());
+    for threads in [2, 3] {
+        let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 1000, ..StreamOptions::threads(threads) });
+        assert_eq!(report.split.len(), 4, "{report:?}");
+        assert!(report.fallback.is_none());
+        assert!(got.0 == want.0, "host outputs differ");
+        assert!(got.1 == want.1, "states differ");
+        assert_eq!(got.2, want.2);
+        assert_eq!(got.3, want.3);
     }
 }
 
@@ -158,12 +261,18 @@ fn the_generator_really_pipelines() {
     for _ in 0..40 {
         let c = case().new_tree(&mut runner).unwrap().current();
         let cfg = valid(&c.cfg);
-        let (_, report, _) = run(&cfg, &c.items, StreamOptions { threads: 3, warmup_items: 0, batch: 3 });
+        let (_, report, _) = run(&cfg, &c.items, StreamOptions { warmup_items: 0, batch: 3, mode: ThreadMode::Pipeline, ..StreamOptions::threads(3) });
         if report.stages.len() >= 2 && report.fallback.is_none() {
             split += 1;
         }
     }
     assert!(split >= 20, "only {split} of 40 generated chips ran pipelined");
+    let mut fan_in = 0;
+    for _ in 0..40 {
+        let c = case_with(true).new_tree(&mut runner).unwrap().current();
+        fan_in += matches!(pipeline_rule(&valid(&c.cfg)), Err(Fallback::FanIn { .. })) as usize;
+    }
+    assert!(fan_in >= 10, "only {fan_in} of 40 fan-in cases have fan-in");
 }
 
 #[test]
@@ -172,7 +281,7 @@ fn benchmark_network_pipelines_and_matches() {
     assert_eq!(pipeline_rule(&cfg), Ok(vec![0, 3, 5, 6]));
     let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
     let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
-    let (got, report, _) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 2_000, batch: 512 });
+    let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 2_000, batch: 512, mode: ThreadMode::Pipeline, ..StreamOptions::threads(2) });
     assert_eq!(report.stages.len(), 2, "{report:?}");
     assert!(report.fallback.is_none());
     assert!(got.0 == want.0, "host outputs differ");
@@ -193,7 +302,7 @@ fn fallback_rule_names_the_reason() {
     let cfg = valid(&config(vec![Some(a.clone()), Some(b), Some(c2.clone())]));
     assert_eq!(pipeline_rule(&cfg), Err(Fallback::FanIn { core: 2, sources: vec!["core 0".into(), "core 1".into()] }));
     let items: Vec<_> = (0..50).map(|t| Timed { t, item: host_spike((t % 2) as u8, 0, 3, 3) }).collect();
-    let (_, report, _) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 0, batch: 4 });
+    let (_, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 0, batch: 4, ..StreamOptions::threads(2) });
     assert!(matches!(report.fallback, Some(Fallback::FanIn { core: 2, .. })), "{report:?}");
     assert_eq!(report.stages.len(), 1);
 
@@ -226,11 +335,42 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     let mut items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
     items[25_000].item = HostInput::Spike { layer: 9, c: 0, x: 0, y: 0 }; // no core 9 on the reference chip
     let (want, _, e1) = run(&cfg, &items, StreamOptions::threads(1));
-    let (got, _, e2) = run(&cfg, &items, StreamOptions { threads: 2, warmup_items: 1_000, batch: 64 });
     let e1 = e1.expect("sequential run fails");
     assert!(e1.starts_with("input item 25000 "), "{e1}");
-    assert_eq!(e2.as_deref(), Some(e1.as_str()));
-    assert!(got.0 == want.0, "outputs before the bad item differ");
+    for mode in [ThreadMode::Pipeline, ThreadMode::Split] {
+        let (got, _, e2) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, ..StreamOptions::threads(2) });
+        assert_eq!(e2.as_deref(), Some(e1.as_str()), "{mode:?}");
+        assert!(got.0 == want.0, "outputs before the bad item differ ({mode:?})");
+    }
     assert!(!want.0.is_empty());
     let _ = StreamError::<Infallible>::Output(std::io::Error::other("unused"));
+}
+
+#[test]
+fn an_input_error_stops_every_mode_after_the_items_before_it() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let items: Vec<_> = bench_net::events(20_000, bench_net::EVENT_SEED).collect();
+    let fail_at = 12_345;
+    let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
+    let mut results = Vec::new();
+    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split)] {
+        let mut chip = ChipModel::new(&cfg);
+        let mut out = Vec::new();
+        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, ..StreamOptions::threads(threads) };
+        let r = run_stream(&mut chip, &opts, stream(), |o| {
+            out.push(*o);
+            Ok(())
+        });
+        match r {
+            Err(StreamError::Input { index, error }) => {
+                assert_eq!((index, error), (fail_at as u64, "disk on fire"), "{threads} threads {mode:?}");
+            }
+            other => panic!("{threads} threads {mode:?}: expected the input error, got {:?}", other.map(|r| r.items)),
+        }
+        results.push(out);
+    }
+    assert!(!results[0].is_empty());
+    for r in &results[1..] {
+        assert!(r == &results[0], "outputs before the failed item differ");
+    }
 }

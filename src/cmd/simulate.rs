@@ -3,9 +3,11 @@
 //!
 //! Streaming: the input is read as the model needs it and outputs are
 //! written as they are produced, so memory does not grow with the length of
-//! the recording. With `--threads` ≥ 2 the cores run as a pipeline when the
-//! thread rule of `spikehdl_model::pipeline` allows it (same results as one
-//! thread); the summary says which stages ran or why the run was sequential.
+//! the recording. With `--threads` ≥ 2 the cores' features are shared out
+//! between threads (or, if no core has two features, the cores run as a
+//! pipeline) when the thread rule of `spikehdl_model::pipeline` allows it
+//! (same results as one thread); the summary says how the work was shared
+//! or why the run was sequential.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -27,7 +29,7 @@ pub struct Args {
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
-    /// Model threads (pipeline stages; default: all CPUs). Results are the same for any N.
+    /// Model threads (feature split or pipeline stages; default: all CPUs). Results are the same for any N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     threads: Option<u64>,
     /// Neuron update loop: scalar, portable, avx2 or avx512 (default: the fastest this CPU has).
@@ -209,6 +211,7 @@ pub fn summarize_stream(s: &Streamed) -> serde_json::Value {
         "updates_per_second": if secs > 0.0 { total_updates as f64 / secs } else { 0.0 },
         "kernel": level,
         "stages": s.report.stages,
+        "feature_split": s.report.split,
         "sequential_because": s.report.fallback.as_ref().map(|f| f.to_string()),
         "peak_rss_bytes": peak_rss_bytes(),
     })
@@ -251,8 +254,22 @@ fn print_summary(s: &serde_json::Value) {
         .flatten()
         .map(|st| st.as_array().into_iter().flatten().map(|c| c.to_string()).collect::<Vec<_>>().join(","))
         .collect();
+    // [[core, [[thread, lo, hi], ...]], ...]
+    let split: Vec<String> = s["feature_split"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let parts: Vec<String> = c[1].as_array().into_iter().flatten().map(|p| format!("t{} {}..{}", p[0], p[1], p[2])).collect();
+            format!("core {} [{}]", c[0], parts.join(", "))
+        })
+        .collect();
+    let threads = s["feature_split"].as_array().into_iter().flatten().flat_map(|c| c[1].as_array().into_iter().flatten().map(|p| p[0].as_u64())).max().flatten();
     match s["sequential_because"].as_str() {
         Some(why) => println!("kernel {}, one thread ({why})", s["kernel"].as_str().unwrap_or("")),
+        None if !split.is_empty() => {
+            println!("kernel {}, feature split over {} threads: {}", s["kernel"].as_str().unwrap_or(""), threads.map_or(0, |t| t + 1), split.join(" "))
+        }
         None if stages.len() > 1 => println!("kernel {}, {} pipeline stages: cores [{}]", s["kernel"].as_str().unwrap_or(""), stages.len(), stages.join("] [")),
         None => println!("kernel {}, one thread", s["kernel"].as_str().unwrap_or("")),
     }
