@@ -2,8 +2,10 @@
 // Pins: fpga/ulx3s_85f.lpf. Build: spikehdl fpga build --board ulx3s-85f.
 //
 // EHXPLLL makes the fabric clock from the 25 MHz oscillator; parameters from
-// `ecppll -i 25 -o 50` (yowasp-ecppll of .venv-fpga/): CLKI_DIV 1,
-// CLKFB_DIV 2, CLKOP_DIV 12, VCO 600 MHz, out 50 MHz.
+// `ecppll -i 25 -o 15` (yowasp-ecppll of .venv-fpga/): CLKI_DIV 5,
+// CLKFB_DIV 3, CLKOP_DIV 40, VCO 600 MHz, out 15 MHz. 15 MHz because the
+// 9-core board top's router and host input reach about 21 MHz (docs/fpga.md)
+// and 1 Mbaud needs a clock that divides to it within 2 %.
 // The fabric clock is ULX3S_FABRIC_HZ in hdl/src/boards.rs: change both together.
 // LOCK is shown on led[1] only: the board top has its own power-on reset.
 module ulx3s_85f_top(
@@ -15,7 +17,7 @@ module ulx3s_85f_top(
     wire clock;
     wire locked;
     (* FREQUENCY_PIN_CLKI="25" *)
-    (* FREQUENCY_PIN_CLKOP="50" *)
+    (* FREQUENCY_PIN_CLKOP="15" *)
     (* ICP_CURRENT="12" *) (* LPF_RESISTOR="8" *) (* MFG_ENABLE_FILTEROPAMP="1" *) (* MFG_GMCREF_SEL="2" *)
     EHXPLLL #(
         .PLLRST_ENA("DISABLED"),
@@ -26,13 +28,13 @@ module ulx3s_85f_top(
         .OUTDIVIDER_MUXB("DIVB"),
         .OUTDIVIDER_MUXC("DIVC"),
         .OUTDIVIDER_MUXD("DIVD"),
-        .CLKI_DIV(1),
+        .CLKI_DIV(5),
         .CLKOP_ENABLE("ENABLED"),
-        .CLKOP_DIV(12),
-        .CLKOP_CPHASE(5),
+        .CLKOP_DIV(40),
+        .CLKOP_CPHASE(19),
         .CLKOP_FPHASE(0),
         .FEEDBK_PATH("CLKOP"),
-        .CLKFB_DIV(2)
+        .CLKFB_DIV(3)
     ) pll (
         .RST(1'b0),
         .STDBY(1'b0),

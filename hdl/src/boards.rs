@@ -35,9 +35,13 @@ pub struct Board {
 /// divides to 1 Mbaud within 2 %: 12 MHz keeps a margin of more than 50 %.
 /// The UART bounds the event rate far below what the core does at 12 MHz.
 pub const ICEBREAKER_FABRIC_HZ: u32 = 12_000_000;
-/// ULX3S fabric clock: the 25 MHz oscillator × 2 by `EHXPLLL`
-/// (`fpga/ulx3s_85f_top.v`, parameters from `ecppll -i 25 -o 50`).
-pub const ULX3S_FABRIC_HZ: u32 = 50_000_000;
+/// ULX3S fabric clock: the 25 MHz oscillator × 3/5 by `EHXPLLL`
+/// (`fpga/ulx3s_85f_top.v`, parameters from `ecppll -i 25 -o 15`). The
+/// 9-core board top reaches about 21 MHz (nextpnr's estimate at a 50 MHz
+/// target; the limit is the router's host-input arbitration, not a core,
+/// docs/fpga.md): of the clocks the PLL makes from 25 MHz that divide to
+/// 1 Mbaud within 2 % (15, 20, 25 MHz), 15 MHz is the one with margin.
+pub const ULX3S_FABRIC_HZ: u32 = 15_000_000;
 
 /// Every board.
 pub const BOARDS: &[Board] = &[
@@ -64,7 +68,7 @@ pub const BOARDS: &[Board] = &[
     },
 ];
 
-/// The default baud rate of every board (exact on a 12 MHz and a 50 MHz clock) and of `spikehdl fpga run`.
+/// The default baud rate of every board (exact on a 12 MHz and a 15 MHz clock) and of `spikehdl fpga run`.
 pub const DEFAULT_BAUD: u32 = 1_000_000;
 
 /// Baud rates a host serial port and the FTDI bridges generate exactly (fastest first).
@@ -209,10 +213,11 @@ mod tests {
         let e = ice.divider(2_500_000).unwrap_err().to_string();
         assert!(e.contains("% off"), "{e}");
         let ulx = board("ulx3s").unwrap();
-        assert_eq!(ulx.default_divider(), 50);
-        assert_eq!(ulx.divider(1_500_000).unwrap(), 33);
-        assert_eq!(ulx.divider(3_000_000).unwrap(), 17);
+        assert_eq!(ulx.default_divider(), 15);
+        assert_eq!(ulx.divider(3_000_000).unwrap(), 5);
         assert_eq!(ulx.max_baud(), 3_000_000);
+        let e = ulx.divider(2_000_000).unwrap_err().to_string();
+        assert!(e.contains("% off"), "{e}");
         assert!(ulx.divider(6_000_000).unwrap_err().to_string().contains("FT231X"));
         for b in BOARDS {
             assert!(b.default_baud <= b.max_baud(), "{}", b.name);

@@ -101,7 +101,8 @@ pub mod word {
     pub const VALUE: u32 = 0;
 }
 
-/// Port widths of the chip top.
+/// Port widths of the chip top (used in the port types of `crate::chip`
+/// and `crate::host_link`, so the two cannot disagree).
 pub mod width {
     pub const IN_KIND: usize = 3;
     pub const LAYER: usize = 4;
@@ -110,6 +111,8 @@ pub mod width {
     pub const VALUE: usize = 16;
     pub const OUT_KIND: usize = 2;
     pub const COUNT: usize = 32;
+    pub const CFG_ADDR: usize = super::CHIP_CFG_ADDR_BITS;
+    pub const CFG_DATA: usize = 32;
 }
 
 /// Depth of every chip FIFO (core inputs, host output).
