@@ -370,7 +370,10 @@ pub fn build(o: &BuildOptions) -> Result<BoardReport, FlowError> {
             cmd.args(["--up5k", "--package", "sg48", "--pcf", &cons, "--asc", "board.asc"]);
         }
         Device::Ecp5_85kCabga381 => {
+            // router2: router1 needs well over an hour for the 9-core chip's
+            // ~146 k arcs in the WebAssembly build (docs/fpga.md).
             cmd.args(["--85k", "--package", "CABGA381", "--speed", "6", "--lpf", &cons, "--textcfg", "board.config"]);
+            cmd.args(["--router", "router2"]);
         }
     }
     cmd.args(["--json", "board.json", "--report", "nextpnr_report.json", "--freq", &format!("{fabric_mhz}")]);
@@ -468,7 +471,9 @@ mod tests {
         assert_eq!(board("ulx3s_85f").unwrap().device, Device::Ecp5_85kCabga381);
         assert!(board("ulx3s-12f").is_none());
         for b in BOARDS {
-            assert!(b.fabric_hz() >= b.osc_hz, "{}", b.name);
+            // A PLL may divide as well as multiply (the ULX3S makes 15 MHz from 25);
+            // hdl/tests/fpga_boards.rs checks each wrapper against the table.
+            assert!(b.fabric_hz() > 0 && b.osc_hz > 0, "{}", b.name);
             assert_eq!(b.link().name, b.name, "the link table and the FPGA table name the board alike");
             assert!(b.wrapper_file.starts_with("fpga/") && b.constraints_file.starts_with("fpga/"));
         }
