@@ -471,9 +471,8 @@ mod tests {
         assert_eq!(board("ulx3s_85f").unwrap().device, Device::Ecp5_85kCabga381);
         assert!(board("ulx3s-12f").is_none());
         for b in BOARDS {
-            // A PLL may divide as well as multiply (the ULX3S makes 15 MHz from 25);
-            // hdl/tests/fpga_boards.rs checks each wrapper against the table.
-            assert!(b.fabric_hz() > 0 && b.osc_hz > 0, "{}", b.name);
+            // The fabric clock itself is checked against each wrapper's PLL (or
+            // its absence) in hdl/tests/fpga_boards.rs; here only the link.
             assert_eq!(b.link().name, b.name, "the link table and the FPGA table name the board alike");
             assert!(b.wrapper_file.starts_with("fpga/") && b.constraints_file.starts_with("fpga/"));
         }
