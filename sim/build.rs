@@ -12,8 +12,22 @@
 //!   (`$OUT_DIR/ffi.rs`, needs libclang: Debian's `libclang-dev`);
 //! - a port table in `$OUT_DIR/models.rs`.
 //!
+//! **Input settle only when inputs changed.** Verilator 5 re-evaluates all
+//! combinational logic that depends on a top-level input ("ico") at the start
+//! of *every* `eval()`, whether or not an input changed; in the chip tops that
+//! is nearly all of the logic, and a clocked cycle needs two `eval()`s (clock
+//! low, clock high). The shim knows when an input changed (`_set` compares),
+//! so build.rs patches the generated trigger to skip that pass when nothing
+//! did, through the thread-local flag `spikehdl_skip_ico` (see
+//! [`patch_ico_trigger`]). The values are the same: logic that depends on
+//! unchanged inputs and on registers was already settled after the last edge.
+//! `_settle_always` turns it off at run time (the benchmark's baseline).
+//!
 //! C++ is compiled at -O2 in every profile. `SPIKEHDL_RTL_DIR` overrides the
-//! RTL directory; `SPIKEHDL_VERILATE=a,b` limits which modules are built.
+//! RTL directory; `SPIKEHDL_VERILATE=a,b` limits which modules are built;
+//! `SPIKEHDL_VERILATOR_THREADS=N` verilates with `--threads N` (each model
+//! instance then owns N-1 spinning worker threads; measured in
+//! docs/benchmarks.md, off by default).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -76,7 +90,7 @@ fn read_manifest(rtl: &std::path::Path, module: &str) -> Vec<Port> {
     ports
 }
 
-fn shim_cpp(module: &str, ports: &[Port]) -> String {
+fn shim_cpp(module: &str, ports: &[Port], threads: u32) -> String {
     let cls = format!("V{module}");
     let mut s = String::new();
     let _ = writeln!(
@@ -88,14 +102,27 @@ fn shim_cpp(module: &str, ports: &[Port]) -> String {
 #include "verilated.h"
 #include "verilated_vcd_c.h"
 
+// Read by the patched input-settle trigger of the generated model (see build.rs).
+extern thread_local bool spikehdl_skip_ico;
+
 namespace {{
 struct Handle {{
     VerilatedContext* ctx;
     {cls}* top;
     VerilatedVcdC* vcd;
     uint64_t time;
-    bool low_pending;  // clock lowered by tick, not yet evaluated
+    bool low_pending;    // clock lowered by tick, not yet evaluated
+    bool inputs_dirty;   // an input changed since the last input settle
+    bool settle_always;  // re-settle inputs on every eval (Verilator's default)
 }};
+
+// One Verilator eval; the input settle runs only when an input changed.
+inline void run_eval(Handle* h) {{
+    spikehdl_skip_ico = !h->settle_always && !h->inputs_dirty;
+    h->top->eval();
+    spikehdl_skip_ico = false;
+    h->inputs_dirty = false;
+}}
 }}
 
 extern "C" {{
@@ -107,6 +134,7 @@ void* {module}_new(const char* vcd_path, uint32_t rand_reset, uint32_t seed) {{
     h->ctx->debug(0);
     h->ctx->randReset(rand_reset);
     h->ctx->randSeed(seed);
+    h->ctx->threads({threads});
     // Power-up values are drawn through the calling thread's context: make it
     // this model's (another model's context may be gone by now).
     Verilated::threadContextp(h->ctx);
@@ -115,6 +143,8 @@ void* {module}_new(const char* vcd_path, uint32_t rand_reset, uint32_t seed) {{
     h->vcd = nullptr;
     h->time = 0;
     h->low_pending = false;
+    h->inputs_dirty = true;
+    h->settle_always = false;
     if (vcd_path) {{
         h->vcd = new VerilatedVcdC();
         h->top->trace(h->vcd, 99);
@@ -136,18 +166,24 @@ void {module}_free(void* p) {{
 void {module}_eval(void* p) {{
     Handle* h = static_cast<Handle*>(p);
     Verilated::threadContextp(h->ctx);
-    h->top->eval();
+    run_eval(h);
     h->low_pending = false;
     if (h->vcd) {{ h->vcd->dump(h->time); h->time += 5; }}
 }}
 
+void {module}_settle_always(void* p, uint32_t on) {{
+    static_cast<Handle*>(p)->settle_always = on != 0;
+}}
+
 void {module}_set(void* p, uint32_t port, uint64_t v) {{
-    {cls}* t = static_cast<Handle*>(p)->top;
+    Handle* h = static_cast<Handle*>(p);
+    {cls}* t = h->top;
     switch (port) {{"#
     );
     for (i, port) in ports.iter().enumerate() {
         if !port.output {
-            let _ = writeln!(s, "    case {i}: t->{} = v; break;", port.name);
+            let n = &port.name;
+            let _ = writeln!(s, "    case {i}: if (t->{n} != v) {{ t->{n} = v; h->inputs_dirty = true; }} break;");
         }
     }
     let _ = writeln!(
@@ -182,9 +218,9 @@ void {module}_tick(void* p, uint64_t n) {{
         let _ = writeln!(
             s,
             r#"        // The edge needs the low level evaluated first.
-        if (h->low_pending) h->top->eval();
+        if (h->low_pending) run_eval(h);
         h->top->clock = 1;
-        h->top->eval();
+        run_eval(h);
         if (h->vcd) h->vcd->dump(h->time);
         h->time += 5;
         h->top->clock = 0;
@@ -210,6 +246,11 @@ fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-env-changed=SPIKEHDL_RTL_DIR");
     println!("cargo:rerun-if-env-changed=SPIKEHDL_VERILATE");
+    println!("cargo:rerun-if-env-changed=SPIKEHDL_VERILATOR_THREADS");
+    let threads: u32 = match std::env::var("SPIKEHDL_VERILATOR_THREADS") {
+        Ok(v) => v.trim().parse().ok().filter(|&n| (1..=64).contains(&n)).unwrap_or_else(|| fail(&format!("SPIKEHDL_VERILATOR_THREADS={v:?}: expected a thread count from 1 to 64"))),
+        Err(_) => 1,
+    };
     let rtl = std::env::var("SPIKEHDL_RTL_DIR").map(PathBuf::from).unwrap_or_else(|_| manifest.join("../rtl"));
     println!("cargo:rerun-if-changed={}", rtl.display());
     let only: Option<Vec<String>> = std::env::var("SPIKEHDL_VERILATE").ok().map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
@@ -244,6 +285,10 @@ fn main() {
     for f in ["verilated.cpp", "verilated_vcd_c.cpp", "verilated_threads.cpp"] {
         build.file(include.join(f));
     }
+    std::fs::create_dir_all(&out).unwrap();
+    let common = out.join("spikehdl_skip_ico.cpp");
+    std::fs::write(&common, "// generated by sim/build.rs — do not edit\n// True while a shim evaluates with no input changed since the last settle.\nthread_local bool spikehdl_skip_ico = false;\n").unwrap();
+    build.file(&common);
 
     let mut rs = String::from("// generated by sim/build.rs — do not edit\n\n");
     let mut registry = String::from("/// Every verilated model: name, ports, entry points.\npub static MODELS: &[ModelInfo] = &[\n");
@@ -275,6 +320,11 @@ fn main() {
             .arg(format!("V{module}"))
             .arg("--Mdir")
             .arg(&mdir);
+        if threads > 1 {
+            // Verilator warns when it cannot split the design N ways; the
+            // measurement is the point, so the warning does not stop it.
+            cmd.arg("--threads").arg(threads.to_string()).arg("-Wno-UNOPTTHREADS");
+        }
         if waivers.exists() {
             println!("cargo:rerun-if-changed={}", waivers.display());
             cmd.arg(&waivers);
@@ -289,12 +339,13 @@ fn main() {
                 String::from_utf8_lossy(&res.stderr)
             ));
         }
+        let incremental = patch_ico_trigger(&mdir, &module);
         let header = mdir.join(format!("{module}_shim.h"));
         std::fs::write(&header, shim_header(&module, &ports)).unwrap();
         headers.push(header);
         modules.push(module.clone());
         let shim = mdir.join(format!("{module}_shim.cpp"));
-        std::fs::write(&shim, shim_cpp(&module, &ports)).unwrap();
+        std::fs::write(&shim, shim_cpp(&module, &ports, threads)).unwrap();
         build.include(&mdir).file(&shim);
         let mut cpps: Vec<PathBuf> = std::fs::read_dir(&mdir)
             .unwrap()
@@ -305,7 +356,7 @@ fn main() {
         for c in cpps {
             build.file(c);
         }
-        write_registry(&mut registry, &module, &ports);
+        write_registry(&mut registry, &module, &ports, incremental);
         n_models += 1;
     }
     registry.push_str("];\n");
@@ -346,6 +397,9 @@ uint64_t {module}_get(void* handle, uint32_t port);
 /// n rising edges of `clock`.
 void {module}_tick(void* handle, uint64_t n);
 void {module}_flush(void* handle);
+/// on != 0: settle inputs on every eval, as Verilator does (the default of
+/// the shim is to settle only after an input changed).
+void {module}_settle_always(void* handle, uint32_t on);
 
 #ifdef __cplusplus
 }}
@@ -355,14 +409,14 @@ void {module}_flush(void* handle);
     h
 }
 
-fn write_registry(registry: &mut String, module: &str, ports: &[Port]) {
+fn write_registry(registry: &mut String, module: &str, ports: &[Port], incremental: bool) {
     let port_list: Vec<String> = ports
         .iter()
         .map(|p| format!("PortInfo {{ name: {:?}, width: {}, output: {} }}", p.name, p.width, p.output))
         .collect();
     let _ = writeln!(
         registry,
-        "    ModelInfo {{ name: {module:?}, ports: &[{}], new: ffi::{module}_new, free: ffi::{module}_free, eval: ffi::{module}_eval, set: ffi::{module}_set, get: ffi::{module}_get, tick: ffi::{module}_tick, flush: ffi::{module}_flush }},",
+        "    ModelInfo {{ name: {module:?}, ports: &[{}], new: ffi::{module}_new, free: ffi::{module}_free, eval: ffi::{module}_eval, set: ffi::{module}_set, get: ffi::{module}_get, tick: ffi::{module}_tick, flush: ffi::{module}_flush, settle_always: ffi::{module}_settle_always, incremental: {incremental} }},",
         port_list.join(", ")
     );
 }
@@ -380,11 +434,57 @@ fn generate_ffi(out: &std::path::Path, headers: &[PathBuf], modules: &[String]) 
         b = b.allowlist_function("^$");
     }
     for m in modules {
-        b = b.allowlist_function(format!("^{m}_(new|free|eval|set|get|tick|flush)$"));
+        b = b.allowlist_function(format!("^{m}_(new|free|eval|set|get|tick|flush|settle_always)$"));
     }
     let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || b.generate())).unwrap_or_else(|_| {
         fail("bindgen could not load libclang. Install the Debian package: `sudo apt-get install libclang-dev` (or run ./scripts/setup.sh).")
     });
     let bindings = generated.unwrap_or_else(|e| fail(&format!("bindgen failed on the shim headers: {e}")));
     bindings.write_to_file(out.join("ffi.rs")).unwrap_or_else(|e| fail(&format!("cannot write ffi.rs: {e}")));
+}
+
+/// Makes the generated model skip its input settle ("ico") pass while the
+/// thread-local `spikehdl_skip_ico` is set. Verilator 5.006 triggers that pass
+/// with `__VicoTriggered.at(0U) = (0U == vlSelf->__VicoIterCount);` on the
+/// first iteration of every eval. The patch is applied only when that exact
+/// line exists and no ico function reads `clock` (the shim raises the clock
+/// without marking inputs changed); otherwise the model keeps Verilator's
+/// behaviour and the build says so. Returns whether the model was patched.
+fn patch_ico_trigger(mdir: &std::path::Path, module: &str) -> bool {
+    const TRIGGER: &str = "vlSelf->__VicoTriggered.at(0U) = (0U == vlSelf->__VicoIterCount);";
+    const PATCHED: &str = "vlSelf->__VicoTriggered.at(0U) = ((0U == vlSelf->__VicoIterCount) && !spikehdl_skip_ico);";
+    let mut files: Vec<PathBuf> = std::fs::read_dir(mdir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cpp"))
+        .collect();
+    files.sort();
+    let texts: Vec<(PathBuf, String)> = files.into_iter().map(|p| {
+        let t = std::fs::read_to_string(&p).unwrap();
+        (p, t)
+    }).collect();
+    // Bodies of the input-settle functions: from their definition to the
+    // closing brace in column 0.
+    let reads_clock = texts.iter().any(|(_, t)| {
+        let mut inside = false;
+        t.lines().any(|l| {
+            if !inside && l.contains("___ico_sequent") && l.ends_with('{') {
+                inside = true;
+            } else if inside && l == "}" {
+                inside = false;
+            }
+            inside && l.contains("vlSelf->clock")
+        })
+    });
+    let found: Vec<&(PathBuf, String)> = texts.iter().filter(|(_, t)| t.contains(TRIGGER)).collect();
+    if reads_clock || found.len() != 1 {
+        if found.len() > 1 || reads_clock {
+            println!("cargo:warning={module}: input settle left unpatched (clock read by input logic: {reads_clock}, trigger lines: {})", found.len());
+        }
+        return false;
+    }
+    let (path, text) = found[0];
+    let patched = format!("// patched by sim/build.rs: input settle only when an input changed\nextern thread_local bool spikehdl_skip_ico;\n{}", text.replacen(TRIGGER, PATCHED, 1));
+    std::fs::write(path, patched).unwrap();
+    true
 }

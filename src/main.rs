@@ -34,13 +34,21 @@ enum Command {
     /// Write the Verilog of every core preset (rtl/ by default).
     ExportRtl(cmd::export_rtl::Args),
     /// Co-simulate: replay each core's stream on the verilated core and compare with the model.
+    #[cfg(feature = "cosim")]
     Cosim(cmd::cosim::Args),
+    /// Co-simulate (not in this build: needs the `cosim` feature).
+    #[cfg(not(feature = "cosim"))]
+    Cosim(cmd::Unavailable),
     /// FPGA synthesis of an exported core: resource table and Fmax (Yosys, nextpnr-ice40).
     Synth(cmd::synth::Args),
     /// Measure throughput: model, RTL co-simulation, rust-hdl simulator.
     Bench(cmd::bench::Args),
     /// Import a NIR network (HDF5): discretize like Sinabs, assign cores, write a chip configuration.
+    #[cfg(feature = "nir")]
     Import(cmd::import::Args),
+    /// Import a NIR network (not in this build: needs the `nir` feature).
+    #[cfg(not(feature = "nir"))]
+    Import(cmd::Unavailable),
     /// Plot output events: spike raster and firing-rate histograms per layer (PNG and SVG).
     Plot(cmd::plot::Args),
     /// List the named chip presets.
@@ -59,10 +67,16 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd::check::run(a),
         Command::Simulate(a) => cmd::simulate::run(a),
         Command::ExportRtl(a) => cmd::export_rtl::run(a),
+        #[cfg(feature = "cosim")]
         Command::Cosim(a) => cmd::cosim::run(a),
+        #[cfg(not(feature = "cosim"))]
+        Command::Cosim(_) => Err(cmd::Feature::Cosim.missing("cosim")),
         Command::Synth(a) => cmd::synth::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        #[cfg(feature = "nir")]
         Command::Import(a) => cmd::import::run(a),
+        #[cfg(not(feature = "nir"))]
+        Command::Import(_) => Err(cmd::Feature::Nir.missing("import")),
         Command::Plot(a) => cmd::plot::run(a),
         Command::Presets => cmd::presets::run(),
         Command::Fpga(c) => cmd::fpga::run(c),

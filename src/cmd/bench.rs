@@ -27,6 +27,9 @@ pub struct Args {
     /// DVS events of the dense whole-chip co-simulation (9-core reference chip).
     #[arg(long, default_value_t = 2_000)]
     chip_events: usize,
+    /// Generated events of the benchmark network's whole-chip co-simulation; 0 skips it.
+    #[arg(long, default_value_t = 1_000)]
+    chip_net_events: usize,
     /// Events of the benchmark network run (examples/bench_net.json).
     #[arg(long, default_value_t = spikehdl_model::bench_net::EVENTS)]
     net_events: usize,
@@ -201,7 +204,17 @@ pub fn run(a: Args) -> Result<u8> {
     if a.model_only {
         return Ok(crate::EXIT_OK);
     }
+    #[cfg(feature = "cosim")]
+    rtl_figures(&a, (l0, &core0_in), (l3, &core3_in))?;
+    #[cfg(not(feature = "cosim"))]
+    println!("\nRTL figures skipped: this build has no `cosim` feature, which needs {}", super::Feature::Cosim.needs());
+    Ok(crate::EXIT_OK)
+}
 
+/// The RTL half: verilated cores on the dense streams, the simulators side by
+/// side, and the whole chip.
+#[cfg(feature = "cosim")]
+fn rtl_figures(a: &Args, (l0, core0_in): (&spikehdl_model::Layer, &[CoreItem]), (l3, core3_in): (&spikehdl_model::Layer, &[CoreItem])) -> Result<()> {
     // RTL throughput: the same per-core streams on the verilated reference cores.
     println!();
     println!("RTL core under Verilator, dense streams from the run above (no stalls):");
@@ -225,13 +238,13 @@ pub fn run(a: Args) -> Result<u8> {
     // Whole chip under Verilator, against the model.
     println!();
     println!("whole-chip co-simulation (Verilator, every check on):");
-    let example = (std::path::Path::new("examples/dvs_3layer.json"), std::path::Path::new("examples/dvs_3layer_events.csv"));
-    let fig = spikehdl_testbenches::chip_bench::chip_bench(example.0.exists().then_some(example), a.chip_events)
+    let fig = spikehdl_testbenches::chip_bench::chip_bench(std::path::Path::new("examples"), a.chip_net_events, a.chip_events)
         .map_err(|e| anyhow::anyhow!("chip benchmark: {e}"))?;
     print!("{fig}");
-    Ok(crate::EXIT_OK)
+    Ok(())
 }
 
+#[cfg(feature = "cosim")]
 struct RtlFigures {
     updates: u64,
     cycles: u64,
@@ -239,6 +252,7 @@ struct RtlFigures {
 }
 
 /// Runs `items` on the verilated core of `preset`, checking the outputs against the model.
+#[cfg(feature = "cosim")]
 fn rtl_dense(preset: &str, layer: &spikehdl_model::Layer, items: &[CoreItem]) -> Result<RtlFigures> {
     use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
     let p = spikehdl_hdl::presets::preset(preset).ok_or_else(|| anyhow::anyhow!("no core preset {preset}"))?;
@@ -259,6 +273,7 @@ fn rtl_dense(preset: &str, layer: &spikehdl_model::Layer, items: &[CoreItem]) ->
 }
 
 /// Verilator vs rust-hdl's simulator on the tiny core, same layer, same spikes.
+#[cfg(feature = "cosim")]
 fn simulators(n_spikes: usize) -> Result<()> {
     use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
     let cap = spikehdl_hdl::presets::preset("tiny").expect("tiny preset").capacity;

@@ -3,10 +3,12 @@
 pub mod bench;
 pub mod bench_net;
 pub mod check;
+#[cfg(feature = "cosim")]
 pub mod cosim;
 pub mod eval;
 pub mod export_rtl;
 pub mod fpga;
+#[cfg(feature = "nir")]
 pub mod import;
 pub mod plot;
 pub mod presets;
@@ -14,6 +16,52 @@ pub mod simulate;
 pub mod synth;
 
 use std::path::Path;
+
+/// Optional parts of the CLI (Cargo features of the `spikehdl` package) and
+/// what each needs on the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// Co-simulation: verilated models of `rtl/` (`cosim`, `fpga sim`, the RTL half of `bench`).
+    Cosim,
+    /// NIR import (`import`): HDF5.
+    Nir,
+}
+
+impl Feature {
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Cosim => "cosim",
+            Feature::Nir => "nir",
+        }
+    }
+
+    /// What the feature needs installed, with the Debian packages.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Feature::Cosim => "Verilator 5 and libclang (Debian: `sudo apt-get install verilator libclang-dev`)",
+            Feature::Nir => "the HDF5 library (Debian: `sudo apt-get install libhdf5-dev`)",
+        }
+    }
+
+    /// The error of a command this build lacks.
+    pub fn missing(self, command: &str) -> anyhow::Error {
+        anyhow::anyhow!(
+            "`spikehdl {command}` is not in this build: it needs the `{f}` feature, which needs {needs}. \
+             Install that, then rebuild with the feature: `cargo install --path . --features {f}` \
+             (or run ./scripts/setup.sh, which installs every tool, and use `cargo run --release`)",
+            f = self.name(),
+            needs = self.needs()
+        )
+    }
+}
+
+/// The arguments of a command this build does not have, taken as they come,
+/// so that the user sees what to install rather than a parse error.
+#[derive(clap::Args)]
+pub struct Unavailable {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
 
 use anyhow::{Context, Result};
 use spikehdl_model::io::{DvsBounds, ReadOptions};
@@ -170,4 +218,21 @@ pub fn write_file(path: &Path, text: &str) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Feature;
+
+    #[test]
+    fn a_missing_feature_names_the_command_the_feature_and_the_packages() {
+        let cosim = Feature::Cosim.missing("cosim").to_string();
+        for want in ["`spikehdl cosim`", "`cosim` feature", "verilator", "libclang-dev", "--features cosim"] {
+            assert!(cosim.contains(want), "{want:?} missing from: {cosim}");
+        }
+        let nir = Feature::Nir.missing("import").to_string();
+        for want in ["`spikehdl import`", "`nir` feature", "libhdf5-dev", "--features nir"] {
+            assert!(nir.contains(want), "{want:?} missing from: {nir}");
+        }
+    }
 }

@@ -1,7 +1,10 @@
 //! Whole-chip co-simulation figures (for `spikehdl bench`): events/s and
-//! cycles/s of the verilated chip on the bundled example and on a dense
-//! network on the 9-core reference chip, and the latency in clock cycles of
-//! one input spike through a chain of 9 cores.
+//! cycles/s of the verilated chip on the bundled example, the benchmark
+//! network and a dense network on the 9-core reference chip, each run twice
+//! side by side: with Verilator's input settle on every eval (the baseline)
+//! and with the shim's settle only after an input changed
+//! ([`spikehdl_sim::Settle`]); and the latency in clock cycles of one input
+//! spike through a chain of 9 cores.
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,6 +13,7 @@ use spikehdl_hdl::chip_regmap::{chip, chip_for_config};
 use spikehdl_model::presets::{HOST_LAYER, REFERENCE};
 use spikehdl_model::validate::{Destination, DvsLayer};
 use spikehdl_model::{HostInput, Layer, ValidConfig};
+use spikehdl_sim::Settle;
 
 use crate::chip_check::check_chip_run;
 use crate::chip_dut::{ChipDut, ChipRunOpts};
@@ -31,13 +35,15 @@ pub struct ChipRunFigures {
     pub events_per_second: f64,
     pub cycles_per_second: f64,
     pub matched: bool,
+    /// The same run with the input settle on every eval, when measured.
+    pub baseline: Option<Box<ChipRunFigures>>,
 }
 
 /// All figures.
 #[derive(Debug, Clone, Default)]
 pub struct ChipBenchFigures {
-    pub example: Option<ChipRunFigures>,
-    pub dense: ChipRunFigures,
+    /// The bundled example, the benchmark network, the dense network.
+    pub runs: Vec<ChipRunFigures>,
     /// Cycles from the input spike's transfer into the chip to the readout
     /// spike's transfer out, through cores 0..8 (1x1 layers that always spike).
     pub chain9_latency_cycles: u64,
@@ -47,22 +53,29 @@ pub struct ChipBenchFigures {
 
 impl std::fmt::Display for ChipBenchFigures {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for r in self.example.iter().chain(std::iter::once(&self.dense)) {
+        for r in &self.runs {
             writeln!(
                 f,
-                "{} on {}: {} input items, {} core items, {} host outputs in {} cycles; RTL {:.2} s = {:.0} input events/s, {:.2} M cycles/s; checks {:.2} s; {}",
+                "{} on {}: {} input items, {} core items, {} host outputs in {} cycles; checks {:.2} s; {}",
                 r.what,
                 r.chip,
                 r.input_items,
                 r.core_items,
                 r.host_outputs,
                 r.cycles,
-                r.rtl_seconds,
-                r.events_per_second,
-                r.cycles_per_second / 1e6,
                 r.check_seconds,
                 if r.matched { "MATCH" } else { "MISMATCH" }
             )?;
+            let row = |f: &mut std::fmt::Formatter<'_>, name: &str, x: &ChipRunFigures| {
+                writeln!(f, "  {name:<40} RTL {:>7.2} s {:>9.0} input items/s {:>7.3} M cycles/s", x.rtl_seconds, x.events_per_second, x.cycles_per_second / 1e6)
+            };
+            if let Some(b) = &r.baseline {
+                row(f, "input settle on every eval (Verilator)", b)?;
+                row(f, "input settle after an input changed", r)?;
+                writeln!(f, "  speed-up {:.2}x items/s, {:.2}x cycles/s (same cycles: {})", r.events_per_second / b.events_per_second, r.cycles_per_second / b.cycles_per_second, r.cycles == b.cycles)?;
+            } else {
+                row(f, "input settle after an input changed", r)?;
+            }
         }
         writeln!(
             f,
@@ -86,10 +99,19 @@ fn conv(c: u32, w: u32, f: u32, th: i64, seed: u64) -> Layer {
     build_layer(REFERENCE[0], &g, th, -8, &weights, &vec![0; f as usize], &vec![0; n], false, false)
 }
 
-/// Runs `items` on the smallest chip that fits `cfg` and measures it.
-pub fn measure(what: &str, cfg: &ValidConfig, items: &[HostInput]) -> Result<ChipRunFigures, String> {
+/// Runs `items` on the smallest chip that fits `cfg` and measures it; with
+/// `baseline`, first with the input settle on every eval.
+pub fn measure(what: &str, cfg: &ValidConfig, items: &[HostInput], baseline: bool) -> Result<ChipRunFigures, String> {
+    let base = if baseline { Some(Box::new(measure_one(what, cfg, items, Settle::Always)?)) } else { None };
+    let mut r = measure_one(what, cfg, items, Settle::OnInputChange)?;
+    r.baseline = base;
+    Ok(r)
+}
+
+fn measure_one(what: &str, cfg: &ValidConfig, items: &[HostInput], settle: Settle) -> Result<ChipRunFigures, String> {
     let chip = chip_for_config(cfg).ok_or("no chip preset fits the configuration")?;
     let mut dut = ChipDut::new(chip, None).map_err(|e| e.to_string())?;
+    dut.set_settle(settle);
     dut.configure(cfg)?;
     let t = Instant::now();
     let run = dut.run(items, ChipRunOpts { watchdog: 1_000_000, ..Default::default() }, &mut |_| {});
@@ -109,6 +131,7 @@ pub fn measure(what: &str, cfg: &ValidConfig, items: &[HostInput]) -> Result<Chi
         events_per_second: items.len() as f64 / rtl_seconds.max(1e-9),
         cycles_per_second: run.cycles as f64 / rtl_seconds.max(1e-9),
         matched,
+        baseline: None,
     })
 }
 
@@ -157,15 +180,25 @@ pub fn chain9_latency() -> Result<u64, String> {
     Ok(out.cycle - run.input_cycles[0])
 }
 
-/// Every figure; `example` is the bundled example's config and event file
-/// (e.g. `examples/dvs_3layer.json`, `examples/dvs_3layer_events.csv`).
-pub fn chip_bench(example: Option<(&Path, &Path)>, dense_events: usize) -> Result<ChipBenchFigures, String> {
+fn read_config(path: &Path) -> Result<ValidConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|err| format!("{}: {err}", path.display()))?;
+    spikehdl_model::parse_and_validate(&text).map_err(|err| format!("{}: {err}", path.display()))
+}
+
+/// Every figure. `examples` is the repository's `examples/` directory (its
+/// `dvs_3layer` example and `bench_net.json`); `net_events` DVS events of the
+/// benchmark network's generator (0 skips it); `dense_events` of the dense
+/// network.
+pub fn chip_bench(examples: &Path, net_events: usize, dense_events: usize) -> Result<ChipBenchFigures, String> {
     let mut fig = ChipBenchFigures::default();
-    if let Some((c, e)) = example {
-        let text = std::fs::read_to_string(c).map_err(|err| format!("{}: {err}", c.display()))?;
-        let cfg = spikehdl_model::parse_and_validate(&text).map_err(|err| err.to_string())?;
-        let items: Vec<HostInput> = spikehdl_model::io::read_inputs(e, cfg.n_cores()).map_err(|err| err.to_string())?.into_iter().map(|t| t.item).collect();
-        fig.example = Some(measure("bundled example", &cfg, &items)?);
+    let cfg = read_config(&examples.join("dvs_3layer.json"))?;
+    let e = examples.join("dvs_3layer_events.csv");
+    let items: Vec<HostInput> = spikehdl_model::io::read_inputs(&e, cfg.n_cores()).map_err(|err| err.to_string())?.into_iter().map(|t| t.item).collect();
+    fig.runs.push(measure("bundled example (examples/dvs_3layer)", &cfg, &items, true)?);
+    if net_events > 0 {
+        let cfg = read_config(&examples.join("bench_net.json"))?;
+        let items: Vec<HostInput> = spikehdl_model::bench_net::events(net_events, spikehdl_model::bench_net::EVENT_SEED).map(|t| t.item).collect();
+        fig.runs.push(measure(&format!("benchmark network (examples/bench_net.json, first {net_events} generated events)"), &cfg, &items, true)?);
     }
     let t = Instant::now();
     let (cfg, items) = dense_network(dense_events);
@@ -173,7 +206,7 @@ pub fn chip_bench(example: Option<(&Path, &Path)>, dense_events: usize) -> Resul
     dut.configure(&cfg)?;
     fig.reference_setup_seconds = t.elapsed().as_secs_f64();
     drop(dut);
-    fig.dense = measure("dense network (DVS -> conv 2->8 32x32 -> pool 2 -> conv 8->16 16x16 -> readout)", &cfg, &items)?;
+    fig.runs.push(measure("dense network (DVS -> conv 2->8 32x32 -> pool 2 -> conv 8->16 16x16 -> readout)", &cfg, &items, false)?);
     fig.chain9_latency_cycles = chain9_latency()?;
     Ok(fig)
 }

@@ -14,7 +14,7 @@
 use spikehdl_hdl::chip_regmap::{chip_config_writes, decode_core_word, decode_host_output, encode_host_item, ChipPreset};
 use spikehdl_model::events::{HostInput, HostOutput};
 use spikehdl_model::{CoreItem, ValidConfig};
-use spikehdl_sim::{InPort, Model, OutPort, PowerUp, SimError};
+use spikehdl_sim::{InPort, Model, OutPort, PowerUp, Settle, SimError};
 
 use crate::Rng;
 
@@ -199,6 +199,11 @@ impl ChipDut {
 
     pub fn cycles(&self) -> u64 {
         self.m.cycles()
+    }
+
+    /// When evals settle the input logic (see [`Settle`]).
+    pub fn set_settle(&mut self, s: Settle) {
+        self.m.set_settle(s);
     }
 
     /// Flushes the VCD file, if tracing.

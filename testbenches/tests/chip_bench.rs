@@ -14,7 +14,6 @@ fn nine_core_chain_latency_is_bounded() {
 #[ignore = "benchmark: prints figures"]
 fn print_chip_bench_figures() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let (c, e) = (root.join("examples/dvs_3layer.json"), root.join("examples/dvs_3layer_events.csv"));
-    let f = chip_bench(Some((&c, &e)), 4000).expect("bench");
+    let f = chip_bench(&root.join("examples"), 2000, 4000).expect("bench");
     println!("{f}");
 }

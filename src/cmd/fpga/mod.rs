@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod run;
+#[cfg(feature = "cosim")]
 pub mod sim;
 
 use anyhow::Result;
@@ -14,21 +15,20 @@ pub enum Fpga {
     /// Configure a board over its serial port, stream events, write the outputs like `simulate`.
     Run(run::Args),
     /// Simulate a board top under Verilator at its UART pins behind a pseudo-terminal.
+    #[cfg(feature = "cosim")]
     Sim(sim::Args),
+    /// Simulate a board top (not in this build: needs the `cosim` feature).
+    #[cfg(not(feature = "cosim"))]
+    Sim(super::Unavailable),
 }
 
 pub fn run(c: Fpga) -> Result<u8> {
     match c {
         Fpga::Build(a) => build::run(a),
         Fpga::Run(a) => run::run(a),
+        #[cfg(feature = "cosim")]
         Fpga::Sim(a) => sim::run(a),
+        #[cfg(not(feature = "cosim"))]
+        Fpga::Sim(_) => Err(super::Feature::Cosim.missing("fpga sim")),
     }
-}
-
-/// Looks up `--board`, naming the known boards otherwise.
-pub fn board_arg(name: &str) -> Result<&'static spikehdl_hdl::boards::Board> {
-    spikehdl_hdl::boards::board(name).ok_or_else(|| {
-        let names: Vec<&str> = spikehdl_hdl::boards::BOARDS.iter().map(|b| b.name).collect();
-        anyhow::anyhow!("unknown board {name:?}; boards: {}", names.join(", "))
-    })
 }

@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let b = super::board_arg(&a.board)?;
+    let b = board_arg(&a.board)?;
     if !a.pty {
         bail!("--pty is required (the simulated board is served on a pseudo-terminal)");
     }
@@ -126,4 +126,12 @@ fn serve(sim: &mut BoardSim, master: &OwnedFd) -> Result<u8> {
         }
         quiet = if active { 0 } else { quiet.saturating_add(1) };
     }
+}
+
+/// Looks up `--board`, naming the known boards otherwise.
+fn board_arg(name: &str) -> Result<&'static spikehdl_hdl::boards::Board> {
+    spikehdl_hdl::boards::board(name).ok_or_else(|| {
+        let names: Vec<&str> = spikehdl_hdl::boards::BOARDS.iter().map(|b| b.name).collect();
+        anyhow::anyhow!("unknown board {name:?}; boards: {}", names.join(", "))
+    })
 }
