@@ -144,20 +144,15 @@ impl ChipPreset {
     pub fn capacities(&self) -> Vec<CoreCapacity> {
         self.core_presets().iter().map(|p| p.capacity).collect()
     }
+    /// Why `cfg` does not run on this chip (too few cores, a layer larger
+    /// than its core: [`ValidConfig::misfits_on`]); empty when it fits.
+    pub fn misfits(&self, cfg: &ValidConfig) -> Vec<String> {
+        cfg.misfits_on(&self.capacities())
+    }
     /// True when the chip has at least as many cores as `cfg` and every
-    /// configured layer fits its core (capacity ≥ the layer's footprint).
+    /// configured layer fits its core.
     pub fn fits(&self, cfg: &ValidConfig) -> bool {
-        let caps = self.capacities();
-        cfg.n_cores() <= caps.len()
-            && cfg.layers.iter().enumerate().all(|(i, l)| match l {
-                None => true,
-                Some(l) => {
-                    let fp = l.footprint();
-                    fp.kernel_words <= caps[i].kernel_words
-                        && fp.neuron_words <= caps[i].neuron_words
-                        && fp.bias_words <= caps[i].bias_words
-                }
-            })
+        self.misfits(cfg).is_empty()
     }
 }
 

@@ -162,6 +162,24 @@ impl ValidConfig {
     pub fn n_cores(&self) -> usize {
         self.capacities.len()
     }
+
+    /// Why this configuration does not run on a chip with cores `caps`
+    /// (too few cores; each configured layer's [`Footprint::misfits`] on its
+    /// core); empty when it fits.
+    pub fn misfits_on(&self, caps: &[CoreCapacity]) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.n_cores() > caps.len() {
+            v.push(format!("the configuration has {} cores but the chip has {}", self.n_cores(), caps.len()));
+        }
+        for (i, (l, cap)) in self.layers.iter().zip(caps).enumerate() {
+            if let Some(l) = l {
+                for m in l.footprint().misfits(cap) {
+                    v.push(format!("core {i}: {m}"));
+                }
+            }
+        }
+        v
+    }
 }
 
 struct Errs(Vec<ConfigError>);
@@ -336,15 +354,8 @@ fn chip_capacities(cfg: &ChipConfig, e: &mut Errs) -> Vec<CoreCapacity> {
 }
 
 fn check_capacity(path: &str, l: &Layer, cap: &CoreCapacity, core: usize, e: &mut Errs) {
-    let fp = l.footprint();
-    for (what, need, have) in [
-        ("kernel", fp.kernel_words, cap.kernel_words),
-        ("neuron", fp.neuron_words, cap.neuron_words),
-        ("bias", fp.bias_words, cap.bias_words),
-    ] {
-        if need > have {
-            e.push(path, format!("needs {need} {what} words but core {core} has {have}"));
-        }
+    for m in l.footprint().misfits(cap) {
+        e.push(path, format!("needs {} {} words but core {core} has {}", m.needed, m.memory, m.available));
     }
 }
 

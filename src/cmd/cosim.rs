@@ -91,8 +91,13 @@ pub fn run(a: Args) -> Result<u8> {
             None => chip_for_config(&cfg),
         };
         match chosen {
-            Some(c) if c.fits(&cfg) => return run_chip(&a, &cfg, &items, c),
-            Some(c) => bail!("--preset: chip {} does not fit the configuration (too few cores or a layer larger than its core)", c.model_name),
+            Some(c) => {
+                let why = c.misfits(&cfg);
+                if why.is_empty() {
+                    return run_chip(&a, &cfg, &items, c);
+                }
+                bail!("--preset: chip {} does not fit the configuration: {}", c.model_name, why.join("; "))
+            }
             None => eprintln!("no chip preset fits this configuration: co-simulating core by core"),
         }
     }
@@ -230,6 +235,6 @@ fn smallest_fitting(layer: &spikehdl_model::Layer) -> Option<&'static CorePreset
     let fp = layer.footprint();
     PRESETS
         .iter()
-        .filter(|p| fp.kernel_words <= p.capacity.kernel_words && fp.neuron_words <= p.capacity.neuron_words && fp.bias_words <= p.capacity.bias_words)
+        .filter(|p| fp.fits(&p.capacity))
         .min_by_key(|p| p.capacity.kernel_words + p.capacity.neuron_words)
 }
