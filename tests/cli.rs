@@ -175,7 +175,9 @@ fn presets_lists_reference_chip() {
     let o = run(&["presets"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.contains("reference") && out.contains("core 8"), "{out}");
+    assert!(out.contains("chip_reference") && out.contains("core 8: ref_d"), "{out}");
+    // Core types are listed too, and never under a chip preset's name.
+    assert!(out.lines().any(|l| l.starts_with("fpga_up5k ")), "{out}");
 }
 
 #[test]

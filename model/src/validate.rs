@@ -7,7 +7,7 @@ use std::fmt;
 use crate::config::{ChipConfig, CnnLayerConfig, DvsLayerConfig, Xy};
 use crate::memory::{AddressBits, Footprint};
 use crate::neuron::NeuronParams;
-use crate::presets::{chip_preset, chip_preset_names, CoreCapacity, HOST_LAYER, MAX_CORES, REFERENCE};
+use crate::presets::{chip_preset, unknown_chip_preset, CoreCapacity, CHIP_REFERENCE, HOST_LAYER, MAX_CORES};
 
 /// Limits of spec §2 (inclusive).
 pub mod limits {
@@ -334,13 +334,13 @@ fn chip_capacities(cfg: &ChipConfig, e: &mut Errs) -> Vec<CoreCapacity> {
     match (&cfg.chip.preset, &cfg.chip.cores) {
         (Some(_), Some(_)) => {
             e.push("chip", "give either \"preset\" or \"cores\", not both");
-            REFERENCE.to_vec()
+            CHIP_REFERENCE.capacities()
         }
         (Some(name), None) => match chip_preset(name) {
-            Some(p) => p.cores.to_vec(),
+            Some(p) => p.capacities(),
             None => {
-                e.push("chip.preset", format!("unknown preset {name:?}; known presets: {}", chip_preset_names().join(", ")));
-                REFERENCE.to_vec()
+                e.push("chip.preset", unknown_chip_preset(name));
+                CHIP_REFERENCE.capacities()
             }
         },
         (None, Some(cores)) => {
@@ -349,7 +349,7 @@ fn chip_capacities(cfg: &ChipConfig, e: &mut Errs) -> Vec<CoreCapacity> {
             }
             cores.iter().take(MAX_CORES).copied().collect()
         }
-        (None, None) => REFERENCE.to_vec(),
+        (None, None) => CHIP_REFERENCE.capacities(),
     }
 }
 
