@@ -6,10 +6,10 @@ Deterministic (fixed seed), standard library only. Small on purpose: the
 configuration goes over the UART (every kernel and neuron word is one
 configuration frame), and the PTY round trip runs in the default test suite.
 
-icebreaker (chip preset icebreaker: 1 core, the chip of the iCEBreaker board top):
+icebreaker (chip preset chip_icebreaker: 1 core, the chip of the iCEBreaker board top):
   DVS 128x128, pooling 4, crop to 16 x 16 -> 2 x 16 x 16 (events mostly in the cropped 64 x 64 pixels)
   core 0: conv 2->4, 3x3, pad 1 -> 4 x 16 x 16, leak on, monitor on -> host readout (pool 4: 4 x 4 x 4)
-ulx3s-85f (chip preset ulx3s: 9 cores, 3 used):
+ulx3s-85f (chip preset chip_ulx3s: 9 cores, 3 used):
   DVS 128x128, pooling 4, crop to 8 x 8 -> 2 x 8 x 8 (events mostly in the cropped 32 x 32 pixels)
   core 0: conv 2->4, 3x3, pad 1 -> 4 x 8 x 8, monitor on -> core 1 (pool 2)
   core 1: conv 4->8, 3x3, pad 1 -> 8 x 4 x 4, leak on -> core 2
@@ -79,7 +79,7 @@ def write_events(name, rnd, n, leak_every_us, reads, span):
 
 rnd = random.Random(11)
 write_config("icebreaker.json", {
-    "chip": {"preset": "icebreaker"},
+    "chip": {"preset": "chip_icebreaker"},
     "dvs_layer": {"pooling": {"x": 4, "y": 4}, "origin": {"x": 0, "y": 0}, "cut": {"x": 15, "y": 15},
                   "merge": False, "monitor_enable": False,
                   "destinations": [{"layer": 0, "enable": True}, {"layer": 0, "enable": False}]},
@@ -92,7 +92,7 @@ write_events("icebreaker.jsonl", rnd, 300, 1000, [(0, 0, 3, 4), (0, 3, 15, 15), 
 
 rnd = random.Random(12)
 write_config("ulx3s.json", {
-    "chip": {"preset": "ulx3s"},
+    "chip": {"preset": "chip_ulx3s"},
     "dvs_layer": {"pooling": {"x": 4, "y": 4}, "origin": {"x": 0, "y": 0}, "cut": {"x": 7, "y": 7},
                   "merge": False, "monitor_enable": False,
                   "destinations": [{"layer": 0, "enable": True}, {"layer": 0, "enable": False}]},

@@ -37,7 +37,7 @@ def layer(c, w, h, f, k, pad, wo, ho, lo, hi, th, dests, **kw):
     return d
 
 cfg = {
-    "chip": {"preset": "reference"},
+    "chip": {"preset": "chip_reference"},
     "dvs_layer": {
         "pooling": {"x": 4, "y": 4},
         "merge": False,

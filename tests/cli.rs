@@ -175,7 +175,9 @@ fn presets_lists_reference_chip() {
     let o = run(&["presets"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.contains("reference") && out.contains("core 8"), "{out}");
+    assert!(out.contains("chip_reference") && out.contains("core 8: ref_d"), "{out}");
+    // Core types are listed too, and never under a chip preset's name.
+    assert!(out.lines().any(|l| l.starts_with("fpga_up5k ")), "{out}");
 }
 
 #[test]
@@ -229,4 +231,22 @@ fn simulate_threads_and_kernels_write_identical_outputs() {
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2));
     assert!(err.contains("unknown kernel") && err.contains("avx9000"), "{err}");
+}
+
+#[test]
+fn cosim_preset_names_are_checked_before_any_simulation() {
+    let cosim = |preset: &str| {
+        run(&["cosim", "--config", "examples/dvs_3layer.json", "--events", "examples/dvs_3layer_events.csv", "--preset", preset])
+    };
+    // A former chip preset name: the error names the chip preset (and the core type) to use.
+    let o = cosim("fpga-up5k");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"fpga-up5k\"") && err.contains("use the chip preset \"chip_fpga\"") && err.contains("\"fpga_up5k\""), "{err}");
+    // A chip too small for the configuration: the error says why, from Footprint::misfits.
+    let o = cosim("chip_tiny");
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("chip chip_tiny does not fit") && err.contains("9 cores but the chip has 3"), "{err}");
+    assert!(err.contains("core 0: neuron words needed 8192 > 1024 available"), "{err}");
 }

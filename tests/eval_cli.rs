@@ -24,7 +24,7 @@ fn s(p: &Path) -> &str {
 /// threshold 1: every event with y / 4 = f makes neuron f spike once. So a
 /// sample's prediction is the row (y / 4) with the most events.
 const CONFIG: &str = r#"{
-  "chip": { "preset": "tiny" },
+  "chip": { "preset": "chip_tiny" },
   "dvs_layer": {
     "pooling": { "x": 4, "y": 4 }, "origin": { "x": 0, "y": 0 }, "cut": { "x": 3, "y": 3 },
     "merge": true, "destinations": [ { "layer": 0, "enable": true } ]

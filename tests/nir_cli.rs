@@ -15,7 +15,7 @@ fn import_check_simulate_plot() {
     spikehdl_nir::write(dir.path().join("lenet.nir").as_path(), &spikehdl_nir::build::lenet(7)).unwrap();
     let (code, out, err) = run(&["import", &d("lenet.nir"), "--out", &d("chip.json"), "--monitor", "--min-v-mem", "neg-threshold", "--report-json", &d("report.json")]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("3 layers on chip \"reference\""), "{out}");
+    assert!(out.contains("3 layers on chip \"chip_reference\""), "{out}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
     assert_eq!(report["layers"][1]["weight_rescale"], 4.0);
     let (code, out, _) = run(&["check", &d("chip.json")]);
@@ -55,9 +55,14 @@ fn import_errors_exit_2_with_the_reason() {
     let p = dir.path().join("lenet.nir");
     spikehdl_nir::write(&p, &spikehdl_nir::build::lenet(7)).unwrap();
     let out = dir.path().join("c.json");
-    let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--chip", "tiny"]);
+    let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--chip", "chip_tiny"]);
     assert_eq!(code, 2);
     assert!(err.contains("no core assignment exists") && err.contains("kernel words needed 8192 > 1024 available"), "{err}");
+    assert!(!out.exists());
+    // A chip preset name from before the chip_<x> scheme names its replacement.
+    let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--chip", "tiny"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"tiny\"") && err.contains("use \"chip_tiny\""), "{err}");
     assert!(!out.exists());
     let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--input-shape", "2,64"]);
     assert_eq!(code, 2);

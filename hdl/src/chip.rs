@@ -701,12 +701,13 @@ impl<const N: usize, const N1: usize, const S: usize> Logic for ChipFabric<N, N1
     }
 }
 
-/// Defines one chip top type: `$t` with `$n` cores of the listed core types.
+/// Defines one chip top type: `$t` with the `$n` cores of the model's chip
+/// preset `$c`, each with its core type's address widths and neuron memory form.
 /// Used through [`crate::for_each_chip!`].
 #[macro_export]
 macro_rules! define_chip_top {
-    ($t:ident, $m:literal, $n:literal, $n1:literal, $s:literal, $dd:ident,
-     [$(($i:literal, $core:ident, $ka:literal, $na:literal, $ba:literal, $ov:ident, $oi:ident, $err:ident, $drop:ident)),*]) => {
+    ($t:ident, $m:literal, $c:ident, $n:literal, $n1:literal, $s:literal, $dd:ident,
+     [$(($i:literal, $core:ident, $ov:ident, $oi:ident, $err:ident, $drop:ident)),*]) => {
         #[doc = concat!("The `", $m, "` chip top (ports: [`crate::chip`]).")]
         #[derive(LogicBlock)]
         pub struct $t {
@@ -741,7 +742,11 @@ macro_rules! define_chip_top {
             )*
             pub $dd: Signal<Out, Bits<32>>,
             fabric: $crate::chip::ChipFabric<$n, $n1, $s>,
-            $( $core: $crate::layer_core::LayerCore<$ka, $na, $ba>, )*
+            $( $core: $crate::layer_core::LayerCore<
+                { spikehdl_model::presets::$c.cores[$i].capacity.kernel_addr_bits() },
+                { spikehdl_model::presets::$c.cores[$i].capacity.neuron_addr_bits() },
+                { spikehdl_model::presets::$c.cores[$i].capacity.bias_addr_bits() },
+            >, )*
         }
 
         impl Default for $t {
@@ -780,7 +785,7 @@ macro_rules! define_chip_top {
                     fabric: Default::default(),
                     // Each core takes its preset's neuron memory form (single port: SPRAM on the UP5K).
                     $( $core: $crate::layer_core::LayerCore::with_neuron_single_port(
-                        $crate::chip_regmap::chip($m).expect("listed chip").core_presets()[$i].neuron_single_port,
+                        spikehdl_model::presets::$c.cores[$i].neuron_single_port,
                     ), )*
                 }
             }

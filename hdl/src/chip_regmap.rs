@@ -1,6 +1,8 @@
-//! The configuration map, port encodings and presets of the multi-core chip
-//! top ([`crate::chip`]): the single source of truth for everything above
-//! one core. The per-core part reuses [`crate::regmap`] unchanged.
+//! The configuration map and port encodings of the multi-core chip top
+//! ([`crate::chip`]): the single source of truth for everything above one
+//! core, and the exported chips ([`CHIP_PRESETS`], one per chip preset of
+//! [`spikehdl_model::presets`], from which the cores are derived). The
+//! per-core part reuses [`crate::regmap`] unchanged.
 //!
 //! # Chip config address space (`cfg_addr`, [`CHIP_CFG_ADDR_BITS`] = 24 bits)
 //!
@@ -17,7 +19,6 @@
 //! across `reset`. An address outside this map writes nothing.
 
 use spikehdl_model::events::{HostInput, HostOutput};
-use spikehdl_model::presets::CoreCapacity;
 use spikehdl_model::validate::{Destination, ValidConfig};
 use spikehdl_model::CoreItem;
 
@@ -118,109 +119,104 @@ pub mod width {
 /// Depth of every chip FIFO (core inputs, host output).
 pub const FIFO_DEPTH: usize = 4;
 
-/// One exported chip.
+/// One exported chip: a model chip preset (through `Deref`: `name`,
+/// `description`, `cores`) with its Verilog module, which has the preset's
+/// name (`chip_<x>`, the naming rule of [`spikehdl_model::presets`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ChipPreset {
-    /// Verilog module / file stem (`chip_<name>`).
+    /// Verilog module / file stem; equal to `model.name`.
     pub module: &'static str,
-    /// The model's chip preset name (`spikehdl_model::presets::chip_preset`).
-    pub model_name: &'static str,
-    /// Core preset names, core 0 first.
-    pub cores: &'static [&'static str],
+    pub model: &'static spikehdl_model::presets::ChipPreset,
+}
+
+impl std::ops::Deref for ChipPreset {
+    type Target = spikehdl_model::presets::ChipPreset;
+    fn deref(&self) -> &Self::Target {
+        self.model
+    }
 }
 
 impl ChipPreset {
     pub fn n_cores(&self) -> usize {
-        self.cores.len()
+        self.model.n_cores()
     }
     pub fn file_name(&self) -> String {
         format!("{}.v", self.module)
     }
     /// The core presets, core 0 first.
     pub fn core_presets(&self) -> Vec<&'static CorePreset> {
-        self.cores.iter().map(|n| preset(n).expect("chip preset names a known core preset")).collect()
+        self.model.cores.iter().map(|t| preset(t.name).expect("every model core type is exported")).collect()
     }
-    /// Capacities of the cores.
-    pub fn capacities(&self) -> Vec<CoreCapacity> {
-        self.core_presets().iter().map(|p| p.capacity).collect()
+    /// Why `cfg` does not run on this chip (too few cores, a layer larger
+    /// than its core: [`ValidConfig::misfits_on`]); empty when it fits.
+    pub fn misfits(&self, cfg: &ValidConfig) -> Vec<String> {
+        cfg.misfits_on(&self.capacities())
     }
     /// True when the chip has at least as many cores as `cfg` and every
-    /// configured layer fits its core (capacity ≥ the layer's footprint).
+    /// configured layer fits its core.
     pub fn fits(&self, cfg: &ValidConfig) -> bool {
-        let caps = self.capacities();
-        cfg.n_cores() <= caps.len()
-            && cfg.layers.iter().enumerate().all(|(i, l)| match l {
-                None => true,
-                Some(l) => {
-                    let fp = l.footprint();
-                    fp.kernel_words <= caps[i].kernel_words
-                        && fp.neuron_words <= caps[i].neuron_words
-                        && fp.bias_words <= caps[i].bias_words
-                }
-            })
+        self.misfits(cfg).is_empty()
     }
 }
 
-/// Invokes `$m!(Type, "module", [core field, KA, NA, BA, obs valid, obs item, err, drop]...)`
-/// once per exported chip (the one list; [`CHIP_PRESETS`] is checked against it).
+/// Invokes `$m!(Type, "module", CHIP_CONST, N, N+1, N+2, drop_N, [(i, core field, obs valid, obs item, err, drop)...])`
+/// once per exported chip, `CHIP_CONST` naming the model's chip preset
+/// constant (`spikehdl_model::presets::CHIP_TINY` …): each core's address
+/// widths and neuron memory form derive from its core type there. The
+/// literals (module name, core count) are what a macro needs for field
+/// names; a test pins them to the model.
 #[macro_export]
 macro_rules! for_each_chip {
     ($m:ident) => {
-        $m!(ChipTiny, "chip_tiny", 3, 4, 5, drop3,
-            [(0, core0, 10, 10, 6, obs0_valid, obs0_item, err0, drop0),
-             (1, core1, 10, 10, 6, obs1_valid, obs1_item, err1, drop1),
-             (2, core2, 10, 10, 6, obs2_valid, obs2_item, err2, drop2)]);
-        $m!(ChipFpga, "chip_fpga", 2, 3, 4, drop2,
-            [(0, core0, 11, 15, 6, obs0_valid, obs0_item, err0, drop0),
-             (1, core1, 11, 15, 6, obs1_valid, obs1_item, err1, drop1)]);
-        $m!(ChipReference, "chip_reference", 9, 10, 11, drop9,
-            [(0, core0, 14, 16, 10, obs0_valid, obs0_item, err0, drop0),
-             (1, core1, 14, 16, 10, obs1_valid, obs1_item, err1, drop1),
-             (2, core2, 14, 16, 10, obs2_valid, obs2_item, err2, drop2),
-             (3, core3, 15, 15, 10, obs3_valid, obs3_item, err3, drop3),
-             (4, core4, 15, 15, 10, obs4_valid, obs4_item, err4, drop4),
-             (5, core5, 16, 14, 10, obs5_valid, obs5_item, err5, drop5),
-             (6, core6, 16, 14, 10, obs6_valid, obs6_item, err6, drop6),
-             (7, core7, 14, 14, 10, obs7_valid, obs7_item, err7, drop7),
-             (8, core8, 14, 14, 10, obs8_valid, obs8_item, err8, drop8)]);
-        $m!(ChipUlx3s, "chip_ulx3s", 9, 10, 11, drop9,
-            [(0, core0, 13, 14, 10, obs0_valid, obs0_item, err0, drop0),
-             (1, core1, 13, 14, 10, obs1_valid, obs1_item, err1, drop1),
-             (2, core2, 13, 14, 10, obs2_valid, obs2_item, err2, drop2),
-             (3, core3, 14, 13, 10, obs3_valid, obs3_item, err3, drop3),
-             (4, core4, 14, 13, 10, obs4_valid, obs4_item, err4, drop4),
-             (5, core5, 15, 12, 10, obs5_valid, obs5_item, err5, drop5),
-             (6, core6, 15, 12, 10, obs6_valid, obs6_item, err6, drop6),
-             (7, core7, 13, 12, 10, obs7_valid, obs7_item, err7, drop7),
-             (8, core8, 13, 12, 10, obs8_valid, obs8_item, err8, drop8)]);
-        $m!(ChipIcebreaker, "chip_icebreaker", 1, 2, 3, drop1,
-            [(0, core0, 11, 15, 6, obs0_valid, obs0_item, err0, drop0)]);
+        $m!(ChipTiny, "chip_tiny", CHIP_TINY, 3, 4, 5, drop3,
+            [(0, core0, obs0_valid, obs0_item, err0, drop0),
+             (1, core1, obs1_valid, obs1_item, err1, drop1),
+             (2, core2, obs2_valid, obs2_item, err2, drop2)]);
+        $m!(ChipFpga, "chip_fpga", CHIP_FPGA, 2, 3, 4, drop2,
+            [(0, core0, obs0_valid, obs0_item, err0, drop0),
+             (1, core1, obs1_valid, obs1_item, err1, drop1)]);
+        $m!(ChipReference, "chip_reference", CHIP_REFERENCE, 9, 10, 11, drop9,
+            [(0, core0, obs0_valid, obs0_item, err0, drop0),
+             (1, core1, obs1_valid, obs1_item, err1, drop1),
+             (2, core2, obs2_valid, obs2_item, err2, drop2),
+             (3, core3, obs3_valid, obs3_item, err3, drop3),
+             (4, core4, obs4_valid, obs4_item, err4, drop4),
+             (5, core5, obs5_valid, obs5_item, err5, drop5),
+             (6, core6, obs6_valid, obs6_item, err6, drop6),
+             (7, core7, obs7_valid, obs7_item, err7, drop7),
+             (8, core8, obs8_valid, obs8_item, err8, drop8)]);
+        $m!(ChipUlx3s, "chip_ulx3s", CHIP_ULX3S, 9, 10, 11, drop9,
+            [(0, core0, obs0_valid, obs0_item, err0, drop0),
+             (1, core1, obs1_valid, obs1_item, err1, drop1),
+             (2, core2, obs2_valid, obs2_item, err2, drop2),
+             (3, core3, obs3_valid, obs3_item, err3, drop3),
+             (4, core4, obs4_valid, obs4_item, err4, drop4),
+             (5, core5, obs5_valid, obs5_item, err5, drop5),
+             (6, core6, obs6_valid, obs6_item, err6, drop6),
+             (7, core7, obs7_valid, obs7_item, err7, drop7),
+             (8, core8, obs8_valid, obs8_item, err8, drop8)]);
+        $m!(ChipIcebreaker, "chip_icebreaker", CHIP_ICEBREAKER, 1, 2, 3, drop1,
+            [(0, core0, obs0_valid, obs0_item, err0, drop0)]);
     };
 }
 
-/// Every exported chip.
-pub const CHIP_PRESETS: &[ChipPreset] = &[
-    ChipPreset { module: "chip_tiny", model_name: "tiny", cores: &["tiny", "tiny", "tiny"] },
-    ChipPreset { module: "chip_fpga", model_name: "fpga-up5k", cores: &["fpga_up5k", "fpga_up5k"] },
-    ChipPreset {
-        module: "chip_reference",
-        model_name: "reference",
-        cores: &["ref_a", "ref_a", "ref_a", "ref_b", "ref_b", "ref_c", "ref_c", "ref_d", "ref_d"],
-    },
-    ChipPreset {
-        module: "chip_ulx3s",
-        model_name: "ulx3s",
-        cores: &["ulx_a", "ulx_a", "ulx_a", "ulx_b", "ulx_b", "ulx_c", "ulx_c", "ulx_d", "ulx_d"],
-    },
-    ChipPreset { module: "chip_icebreaker", model_name: "icebreaker", cores: &["fpga_up5k"] },
-];
+const fn chips<const N: usize>() -> [ChipPreset; N] {
+    use spikehdl_model::presets::CHIP_PRESETS as MODEL;
+    let mut out = [ChipPreset { module: MODEL[0].name, model: &MODEL[0] }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = ChipPreset { module: MODEL[i].name, model: &MODEL[i] };
+        i += 1;
+    }
+    out
+}
 
-/// Looks a chip up by model preset name or module name (`-`/`_` alike; `fpga` = `fpga-up5k`).
+/// Every exported chip: all of the model's chip presets, in its order.
+pub const CHIP_PRESETS: &[ChipPreset] = &chips::<{ spikehdl_model::presets::CHIP_PRESETS.len() }>();
+
+/// Looks a chip up by its exact preset (= module) name.
 pub fn chip(name: &str) -> Option<&'static ChipPreset> {
-    let n = name.replace('_', "-");
-    CHIP_PRESETS.iter().find(|c| {
-        c.model_name == n || c.module.replace('_', "-") == n || c.module.trim_start_matches("chip_").replace('_', "-") == n
-    })
+    CHIP_PRESETS.iter().find(|c| c.module == name)
 }
 
 /// The smallest exported chip `cfg` fits on (reference configs: the reference chip).
@@ -387,34 +383,34 @@ mod tests {
 
     #[test]
     fn macro_table_matches_chip_presets() {
-        let mut rows: Vec<(&str, usize)> = Vec::new();
+        let mut rows: Vec<&str> = Vec::new();
         macro_rules! collect {
-            ($t:ident, $m:literal, $n:literal, $n1:literal, $s:literal, $dd:ident, [$(($i:literal, $c:ident, $ka:literal, $na:literal, $ba:literal, $ov:ident, $oi:ident, $e:ident, $d:ident)),*]) => {
-                let mut ks: Vec<(usize, usize, usize)> = Vec::new();
-                $( ks.push(($ka, $na, $ba)); )*
-                let c = chip($m).expect("listed chip");
-                assert_eq!(c.n_cores(), $n);
+            ($t:ident, $m:literal, $c:ident, $n:literal, $n1:literal, $s:literal, $dd:ident, [$(($i:literal, $core:ident, $ov:ident, $oi:ident, $e:ident, $d:ident)),*]) => {
+                let model = &spikehdl_model::presets::$c;
+                assert_eq!(model.name, $m);
+                assert_eq!(model.n_cores(), $n, "{}", $m);
                 assert_eq!($n1, $n + 1);
                 assert_eq!($s, $n + 2);
-                for (p, k) in c.core_presets().iter().zip(&ks) {
-                    assert_eq!((p.kernel_addr_bits, p.neuron_addr_bits, p.bias_addr_bits), *k, "{}", $m);
-                }
-                rows.push(($m, $n));
+                let idx: Vec<usize> = vec![$($i),*];
+                assert_eq!(idx, (0..$n).collect::<Vec<_>>(), "{}", $m);
+                rows.push($m);
             };
         }
         for_each_chip!(collect);
-        assert_eq!(rows.len(), CHIP_PRESETS.len());
+        let modules: Vec<&str> = CHIP_PRESETS.iter().map(|c| c.module).collect();
+        assert_eq!(rows, modules);
         for c in CHIP_PRESETS {
-            let model = spikehdl_model::presets::chip_preset(c.model_name).expect("model preset");
-            assert_eq!(model.cores, &c.capacities()[..], "{}", c.module);
+            assert_eq!(c.module, c.name);
         }
     }
 
     #[test]
     fn lookups() {
-        assert_eq!(chip("tiny").unwrap().module, "chip_tiny");
-        assert_eq!(chip("fpga").unwrap().module, "chip_fpga");
-        assert_eq!(chip("fpga-up5k").unwrap().module, "chip_fpga");
-        assert_eq!(chip("reference").unwrap().module, "chip_reference");
+        assert_eq!(chip("chip_tiny").unwrap().module, "chip_tiny");
+        assert_eq!(chip("chip_fpga").unwrap().core_presets()[1].name, "fpga_up5k");
+        // One spelling: former names and core type names are not chips.
+        for n in ["tiny", "fpga", "fpga-up5k", "reference", "chip-tiny"] {
+            assert!(chip(n).is_none(), "{n}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! Verilog under `rtl/`.
 //!
 //! - [`regmap`]: the configuration map of a core (single source of truth).
-//! - [`presets`]: the exported core types (memory sizes).
+//! - [`presets`]: the exported core types (from the model's presets) and their Verilog names.
 //! - [`layer_core`]: one convolution core; [`neuron_ram`]: its neuron memory (dual or single port).
 //! - [`export`]: Verilog generation for every preset.
 //! - [`chip_regmap`], [`chip`]: the multi-core chip top (router, DVS layer, host port).

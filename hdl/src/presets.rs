@@ -1,38 +1,36 @@
-//! HDL core presets: which memory sizes the exported cores have.
+//! HDL core presets: the exported core types.
 //!
-//! Capacities come from [`spikehdl_model::presets`] (the one source of truth
-//! for capacities); an HDL preset adds only the address widths, which are the
-//! const generics of [`LayerCore`](crate::layer_core::LayerCore). The table
-//! [`PRESETS`] and the macro [`for_each_preset!`](crate::for_each_preset) list
-//! the exported presets once; a unit test checks that both agree and that
-//! every address width is exactly log2 of the model's capacity.
+//! Everything about a core type (name, capacity, neuron memory form) comes
+//! from [`spikehdl_model::presets`], the one source of truth; this module
+//! adds only hardware names (`layer_core_<name>`, its file). The address
+//! widths, the const generics of [`LayerCore`](crate::layer_core::LayerCore),
+//! are `ceil(log2(words))` of the model's capacities, computed by const fns
+//! ([`spikehdl_model::presets::CoreCapacity::kernel_addr_bits`] …) inside the
+//! macro [`for_each_preset!`](crate::for_each_preset), which lists the model's
+//! core-type constants once (a test checks it covers [`PRESETS`] in order).
 
-use spikehdl_model::presets::{CoreCapacity, FPGA_UP5K, REFERENCE, TINY, ULX3S};
+use std::ops::Deref;
 
-/// One exported core type.
+use spikehdl_model::presets::{CoreCapacity, CoreType, CORE_TYPES};
+
+/// One exported core type: the model's [`CoreType`] (through `Deref`: `name`,
+/// `description`, `capacity`, `neuron_single_port`) with its Verilog names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CorePreset {
-    /// Short name, used in file and module names (`layer_core_<name>`).
-    pub name: &'static str,
-    /// What the preset is for.
-    pub description: &'static str,
-    /// Capacities, taken from the model's presets.
-    pub capacity: CoreCapacity,
-    /// Kernel memory address bits (2^ka = kernel words).
-    pub kernel_addr_bits: usize,
-    /// Neuron memory address bits.
-    pub neuron_addr_bits: usize,
-    /// Bias memory address bits.
-    pub bias_addr_bits: usize,
-    /// Neuron memory is single-port (iCE40 UP5K SPRAM): one update every two
-    /// clocks instead of one per clock (see [`crate::neuron_ram`]).
-    pub neuron_single_port: bool,
+    pub core: &'static CoreType,
+}
+
+impl Deref for CorePreset {
+    type Target = CoreType;
+    fn deref(&self) -> &CoreType {
+        self.core
+    }
 }
 
 impl CorePreset {
     /// The Verilog module name of this preset's core.
     pub fn module_name(&self) -> String {
-        format!("layer_core_{}", self.name.replace('-', "_"))
+        format!("layer_core_{}", self.name)
     }
     /// The file name under `rtl/`.
     pub fn file_name(&self) -> String {
@@ -40,123 +38,47 @@ impl CorePreset {
     }
 }
 
-/// Invokes `$m!(NAME_IDENT, "name", KA, NA, BA)` once per
-/// exported preset. This is the one list of presets; [`PRESETS`] is built
-/// from the same literal rows (checked by a test).
+/// Invokes `$m!(CORE_TYPE)` once per exported core type, with the name of the
+/// model's constant (`spikehdl_model::presets::CORE_TINY` …); users derive the
+/// const generics from it. This is the one list of instantiated cores;
+/// [`PRESETS`] is the model's list, and a test checks both agree.
 #[macro_export]
 macro_rules! for_each_preset {
     ($m:ident) => {
-        $m!(TINY, "tiny", 10, 10, 6);
-        $m!(REF_A, "ref_a", 14, 16, 10);
-        $m!(REF_B, "ref_b", 15, 15, 10);
-        $m!(REF_C, "ref_c", 16, 14, 10);
-        $m!(REF_D, "ref_d", 14, 14, 10);
-        $m!(FPGA_UP5K, "fpga_up5k", 11, 15, 6);
-        $m!(ULX_A, "ulx_a", 13, 14, 10);
-        $m!(ULX_B, "ulx_b", 14, 13, 10);
-        $m!(ULX_C, "ulx_c", 15, 12, 10);
-        $m!(ULX_D, "ulx_d", 13, 12, 10);
+        $m!(CORE_TINY);
+        $m!(CORE_REF_A);
+        $m!(CORE_REF_B);
+        $m!(CORE_REF_C);
+        $m!(CORE_REF_D);
+        $m!(CORE_FPGA_UP5K);
+        $m!(CORE_ULX_A);
+        $m!(CORE_ULX_B);
+        $m!(CORE_ULX_C);
+        $m!(CORE_ULX_D);
     };
 }
 
-/// Every exported preset.
-pub const PRESETS: &[CorePreset] = &[
-    CorePreset {
-        name: "tiny",
-        description: "small memories for fast tests (model preset `tiny`)",
-        capacity: TINY[0],
-        kernel_addr_bits: 10,
-        neuron_addr_bits: 10,
-        bias_addr_bits: 6,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ref_a",
-        description: "reference chip cores 0-2: 16Ki kernel / 64Ki neuron / 1Ki bias",
-        capacity: REFERENCE[0],
-        kernel_addr_bits: 14,
-        neuron_addr_bits: 16,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ref_b",
-        description: "reference chip cores 3-4: 32Ki kernel / 32Ki neuron / 1Ki bias",
-        capacity: REFERENCE[3],
-        kernel_addr_bits: 15,
-        neuron_addr_bits: 15,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ref_c",
-        description: "reference chip cores 5-6: 64Ki kernel / 16Ki neuron / 1Ki bias",
-        capacity: REFERENCE[5],
-        kernel_addr_bits: 16,
-        neuron_addr_bits: 14,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ref_d",
-        description: "reference chip cores 7-8: 16Ki kernel / 16Ki neuron / 1Ki bias",
-        capacity: REFERENCE[7],
-        kernel_addr_bits: 14,
-        neuron_addr_bits: 14,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "fpga_up5k",
-        description: "iCE40 UP5K core (model preset `fpga-up5k`): neuron state in 2 SPRAMs (single port, 0.5 updates/clock), kernels and biases in 5 EBRs",
-        capacity: FPGA_UP5K[0],
-        kernel_addr_bits: 11,
-        neuron_addr_bits: 15,
-        bias_addr_bits: 6,
-        neuron_single_port: true,
-    },
-    CorePreset {
-        name: "ulx_a",
-        description: "ECP5-85F (ULX3S) chip cores 0-2 (model preset `ulx3s`): 8Ki kernel / 16Ki neuron / 1Ki bias",
-        capacity: ULX3S[0],
-        kernel_addr_bits: 13,
-        neuron_addr_bits: 14,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ulx_b",
-        description: "ECP5-85F (ULX3S) chip cores 3-4 (model preset `ulx3s`): 16Ki kernel / 8Ki neuron / 1Ki bias",
-        capacity: ULX3S[3],
-        kernel_addr_bits: 14,
-        neuron_addr_bits: 13,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ulx_c",
-        description: "ECP5-85F (ULX3S) chip cores 5-6 (model preset `ulx3s`): 32Ki kernel / 4Ki neuron / 1Ki bias",
-        capacity: ULX3S[5],
-        kernel_addr_bits: 15,
-        neuron_addr_bits: 12,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-    CorePreset {
-        name: "ulx_d",
-        description: "ECP5-85F (ULX3S) chip cores 7-8 (model preset `ulx3s`): 8Ki kernel / 4Ki neuron / 1Ki bias",
-        capacity: ULX3S[7],
-        kernel_addr_bits: 13,
-        neuron_addr_bits: 12,
-        bias_addr_bits: 10,
-        neuron_single_port: false,
-    },
-];
+const fn presets<const N: usize>() -> [CorePreset; N] {
+    let mut out = [CorePreset { core: &CORE_TYPES[0] }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = CorePreset { core: &CORE_TYPES[i] };
+        i += 1;
+    }
+    out
+}
 
-/// Looks a preset up by name (`-` and `_` are interchangeable).
+/// Every exported core type: all of the model's, in its order.
+pub const PRESETS: &[CorePreset] = &presets::<{ CORE_TYPES.len() }>();
+
+/// Looks a preset up by its exact core type name.
 pub fn preset(name: &str) -> Option<&'static CorePreset> {
-    let n = name.replace('-', "_");
-    PRESETS.iter().find(|p| p.name == n)
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The names of all core types, for error messages.
+pub fn preset_names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
 }
 
 /// The preset whose capacity equals `cap`, if any (first match).
@@ -169,34 +91,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widths_match_capacities() {
-        for p in PRESETS {
-            assert_eq!(1u64 << p.kernel_addr_bits, p.capacity.kernel_words, "{}", p.name);
-            assert_eq!(1u64 << p.neuron_addr_bits, p.capacity.neuron_words, "{}", p.name);
-            assert_eq!(1u64 << p.bias_addr_bits, p.capacity.bias_words, "{}", p.name);
-        }
-    }
-
-    #[test]
     fn macro_table_matches_preset_table() {
-        let mut rows = Vec::new();
+        let mut rows: Vec<&str> = Vec::new();
         macro_rules! collect {
-            ($id:ident, $name:literal, $ka:literal, $na:literal, $ba:literal) => {
-                rows.push(($name, $ka, $na, $ba));
+            ($t:ident) => {
+                rows.push(spikehdl_model::presets::$t.name);
             };
         }
         for_each_preset!(collect);
-        let table: Vec<_> = PRESETS
-            .iter()
-            .map(|p| (p.name, p.kernel_addr_bits, p.neuron_addr_bits, p.bias_addr_bits))
-            .collect();
-        assert_eq!(rows, table);
+        assert_eq!(rows, preset_names());
     }
 
     #[test]
-    fn every_model_core_type_has_a_preset() {
-        for cap in REFERENCE.iter().chain(TINY.iter()).chain(FPGA_UP5K.iter()).chain(ULX3S.iter()) {
-            assert!(preset_for_capacity(cap).is_some(), "{cap:?}");
+    fn every_chip_core_has_a_preset() {
+        for c in spikehdl_model::presets::CHIP_PRESETS {
+            for t in c.cores {
+                assert_eq!(preset(t.name).map(|p| p.core), Some(t), "{}", c.name);
+            }
         }
+    }
+
+    #[test]
+    fn module_names() {
+        assert_eq!(preset("fpga_up5k").unwrap().module_name(), "layer_core_fpga_up5k");
+        assert!(preset("fpga-up5k").is_none(), "one spelling only");
     }
 }

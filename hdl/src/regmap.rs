@@ -208,18 +208,9 @@ pub fn cfg_address(region: u32, offset: u32) -> u32 {
 /// exceeds the preset's capacity or a register's width.
 pub fn config_writes(layer: &Layer, preset: &CorePreset) -> Result<Vec<(u32, u32)>, String> {
     let fp = layer.footprint();
-    let cap = &preset.capacity;
-    for (what, need, have) in [
-        ("kernel", fp.kernel_words, cap.kernel_words),
-        ("neuron", fp.neuron_words, cap.neuron_words),
-        ("bias", fp.bias_words, cap.bias_words),
-    ] {
-        if need > have {
-            return Err(format!(
-                "layer needs {need} {what} words but core preset {} has {have}",
-                preset.name
-            ));
-        }
+    let why: Vec<String> = fp.misfits(&preset.capacity).iter().map(ToString::to_string).collect();
+    if !why.is_empty() {
+        return Err(format!("layer does not fit core type {}: {}", preset.name, why.join("; ")));
     }
     let b = layer.address_bits();
     let log2 = |s: u32, axis: &str| -> Result<u32, String> {
@@ -304,7 +295,7 @@ pub fn config_writes(layer: &Layer, preset: &CorePreset) -> Result<Vec<(u32, u32
     w.extend(
         neurons.iter().enumerate().map(|(a, &v)| (cfg_address(REGION_NEURON, a as u32), u32::from(v as u16))),
     );
-    debug_assert!(ceil_log2(fp.neuron_words) as usize <= preset.neuron_addr_bits);
+    debug_assert!(ceil_log2(fp.neuron_words) as usize <= preset.capacity.neuron_addr_bits());
     Ok(w)
 }
 

@@ -9,7 +9,7 @@ use spikehdl_hdl::chip_regmap::chip;
 
 #[test]
 fn yosys_synth_chip_tiny_is_clean() {
-    let c = chip("tiny").expect("tiny chip");
+    let c = chip("chip_tiny").expect("tiny chip");
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rtl").join(c.file_name());
     assert!(
         Command::new("yosys").arg("-V").output().is_ok(),

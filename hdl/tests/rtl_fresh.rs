@@ -39,7 +39,7 @@ fn compare(dir: &std::path::Path, verilog_name: &str, r: &Rendered, stale: &mut 
 
 #[test]
 fn manifests_list_flat_ports_with_widths() {
-    let r = render_chip(spikehdl_hdl::chip_regmap::chip("tiny").expect("tiny chip")).unwrap_or_else(|e| panic!("{e}"));
+    let r = render_chip(spikehdl_hdl::chip_regmap::chip("chip_tiny").expect("tiny chip")).unwrap_or_else(|e| panic!("{e}"));
     let m = &r.manifest;
     assert_eq!(m.module, "chip_tiny");
     let port = |n: &str| m.ports.iter().find(|p| p.name == n).unwrap_or_else(|| panic!("no port {n} in {:?}", m.ports));

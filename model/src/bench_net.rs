@@ -89,7 +89,7 @@ pub fn config() -> ChipConfig {
     let l5 = conv(32, 16, 64, 3, 1, 300, &mut rng, dest(6, true, 2));
     let l6 = conv(64, 8, 10, 8, 0, 400, &mut rng, dest(12, true, 1));
     ChipConfig {
-        chip: ChipSpec { preset: Some("reference".into()), cores: None },
+        chip: ChipSpec { preset: Some(crate::presets::CHIP_REFERENCE.name.into()), cores: None },
         allow_cycles: false,
         dvs_layer: Some(DvsLayerConfig {
             pooling: Some(Xy { x: 2, y: 2 }),

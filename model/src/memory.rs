@@ -1,8 +1,15 @@
 //! Memory footprints and addresses (spec §2). The address layout is a
-//! **[decision]** of the spec; it lives here and nowhere else.
+//! **[decision]** of the spec; it lives here and nowhere else, and so does the
+//! one comparison of a footprint with a core's capacity ([`Footprint::misfits`]):
+//! validation, the chip presets, the NIR mapper and the CLI all ask it.
 
-/// ceil(log2(n)) for n ≥ 1 (0 for n = 1).
-pub fn ceil_log2(n: u64) -> u32 {
+use std::fmt;
+
+use crate::presets::CoreCapacity;
+
+/// ceil(log2(n)) for n ≥ 1 (0 for n = 1). `const` so that HDL address
+/// widths (const generics) can be derived from capacities.
+pub const fn ceil_log2(n: u64) -> u32 {
     if n <= 1 {
         0
     } else {
@@ -59,6 +66,42 @@ impl Footprint {
             bias_words: u64::from(f),
         }
     }
+
+    /// Every memory of `cap` too small for this footprint (kernel, neuron,
+    /// bias order; empty when it fits). A word count equal to the capacity fits.
+    pub fn misfits(&self, cap: &CoreCapacity) -> Vec<Misfit> {
+        [
+            ("kernel", self.kernel_words, cap.kernel_words),
+            ("neuron", self.neuron_words, cap.neuron_words),
+            ("bias", self.bias_words, cap.bias_words),
+        ]
+        .into_iter()
+        .filter(|&(_, needed, available)| needed > available)
+        .map(|(memory, needed, available)| Misfit { memory, needed, available })
+        .collect()
+    }
+
+    /// True when every memory of `cap` holds this footprint.
+    pub fn fits(&self, cap: &CoreCapacity) -> bool {
+        self.misfits(cap).is_empty()
+    }
+}
+
+/// One core memory too small for a layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Misfit {
+    /// `kernel`, `neuron` or `bias`.
+    pub memory: &'static str,
+    /// Words the layer needs.
+    pub needed: u64,
+    /// Words the core has.
+    pub available: u64,
+}
+
+impl fmt::Display for Misfit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} words needed {} > {} available", self.memory, self.needed, self.available)
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +116,35 @@ mod tests {
         assert_eq!(ceil_log2(9), 4);
         assert_eq!(ceil_log2(256), 8);
         assert_eq!(ceil_log2(257), 9);
+    }
+
+    #[test]
+    fn misfits_at_the_boundary() {
+        let cap = CoreCapacity::new(1024, 2048, 64);
+        let exact = Footprint { kernel_words: 1024, neuron_words: 2048, bias_words: 64 };
+        assert!(exact.fits(&cap));
+        assert_eq!(exact.misfits(&cap), vec![]);
+        for (memory, fp) in [
+            ("kernel", Footprint { kernel_words: 1025, ..exact }),
+            ("neuron", Footprint { neuron_words: 2049, ..exact }),
+            ("bias", Footprint { bias_words: 65, ..exact }),
+        ] {
+            let m = fp.misfits(&cap);
+            assert!(!fp.fits(&cap), "{memory}");
+            assert_eq!(m.len(), 1, "{memory}: {m:?}");
+            assert_eq!(m[0].memory, memory);
+            assert_eq!(m[0].needed, m[0].available + 1, "{memory}");
+        }
+        let all = Footprint { kernel_words: 1025, neuron_words: 2049, bias_words: 65 }.misfits(&cap);
+        let shown: Vec<String> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "kernel words needed 1025 > 1024 available",
+                "neuron words needed 2049 > 2048 available",
+                "bias words needed 65 > 64 available"
+            ]
+        );
     }
 
     #[test]

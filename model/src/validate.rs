@@ -7,7 +7,7 @@ use std::fmt;
 use crate::config::{ChipConfig, CnnLayerConfig, DvsLayerConfig, Xy};
 use crate::memory::{AddressBits, Footprint};
 use crate::neuron::NeuronParams;
-use crate::presets::{chip_preset, chip_preset_names, CoreCapacity, HOST_LAYER, MAX_CORES, REFERENCE};
+use crate::presets::{chip_preset, unknown_chip_preset, CoreCapacity, CHIP_REFERENCE, HOST_LAYER, MAX_CORES};
 
 /// Limits of spec §2 (inclusive).
 pub mod limits {
@@ -161,6 +161,24 @@ pub struct ValidConfig {
 impl ValidConfig {
     pub fn n_cores(&self) -> usize {
         self.capacities.len()
+    }
+
+    /// Why this configuration does not run on a chip with cores `caps`
+    /// (too few cores; each configured layer's [`Footprint::misfits`] on its
+    /// core); empty when it fits.
+    pub fn misfits_on(&self, caps: &[CoreCapacity]) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.n_cores() > caps.len() {
+            v.push(format!("the configuration has {} cores but the chip has {}", self.n_cores(), caps.len()));
+        }
+        for (i, (l, cap)) in self.layers.iter().zip(caps).enumerate() {
+            if let Some(l) = l {
+                for m in l.footprint().misfits(cap) {
+                    v.push(format!("core {i}: {m}"));
+                }
+            }
+        }
+        v
     }
 }
 
@@ -316,13 +334,13 @@ fn chip_capacities(cfg: &ChipConfig, e: &mut Errs) -> Vec<CoreCapacity> {
     match (&cfg.chip.preset, &cfg.chip.cores) {
         (Some(_), Some(_)) => {
             e.push("chip", "give either \"preset\" or \"cores\", not both");
-            REFERENCE.to_vec()
+            CHIP_REFERENCE.capacities()
         }
         (Some(name), None) => match chip_preset(name) {
-            Some(p) => p.cores.to_vec(),
+            Some(p) => p.capacities(),
             None => {
-                e.push("chip.preset", format!("unknown preset {name:?}; known presets: {}", chip_preset_names().join(", ")));
-                REFERENCE.to_vec()
+                e.push("chip.preset", unknown_chip_preset(name));
+                CHIP_REFERENCE.capacities()
             }
         },
         (None, Some(cores)) => {
@@ -331,20 +349,13 @@ fn chip_capacities(cfg: &ChipConfig, e: &mut Errs) -> Vec<CoreCapacity> {
             }
             cores.iter().take(MAX_CORES).copied().collect()
         }
-        (None, None) => REFERENCE.to_vec(),
+        (None, None) => CHIP_REFERENCE.capacities(),
     }
 }
 
 fn check_capacity(path: &str, l: &Layer, cap: &CoreCapacity, core: usize, e: &mut Errs) {
-    let fp = l.footprint();
-    for (what, need, have) in [
-        ("kernel", fp.kernel_words, cap.kernel_words),
-        ("neuron", fp.neuron_words, cap.neuron_words),
-        ("bias", fp.bias_words, cap.bias_words),
-    ] {
-        if need > have {
-            e.push(path, format!("needs {need} {what} words but core {core} has {have}"));
-        }
+    for m in l.footprint().misfits(cap) {
+        e.push(path, format!("needs {} {} words but core {core} has {}", m.needed, m.memory, m.available));
     }
 }
 

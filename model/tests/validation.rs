@@ -59,7 +59,7 @@ fn base() -> Value {
     let l3 = layer(3, 4, 4, 2, 1, 1, 0, json!([dest(12, 1, 0), dest(4, 2, 1)]));
     let l4 = layer(4, 2, 2, 2, 2, 1, 0, no_dests());
     json!({
-        "chip": {"preset": "reference"},
+        "chip": {"preset": "chip_reference"},
         "dvs_layer": {
             "pooling": {"x": 4, "y": 4},
             "cut": {"x": 15, "y": 15},
@@ -258,7 +258,7 @@ fn memory_footprint_must_fit_the_core() {
 
     // Bias words: F 65 on the tiny chip's 64-word bias memory.
     let l = layer(1, 1, 1, 65, 1, 1, 0, no_dests());
-    one(errors(&json!({"chip": {"preset": "tiny"}, "cnn_layers": [null, l]})), "cnn_layers[1]", &["needs 65 bias words", "core 1 has 64"]);
+    one(errors(&json!({"chip": {"preset": "chip_tiny"}, "cnn_layers": [null, l]})), "cnn_layers[1]", &["needs 65 bias words", "core 1 has 64"]);
 
     // Explicit capacities: both kernel and neuron too small → two errors.
     let l = layer(2, 8, 8, 2, 3, 1, 1, no_dests());
@@ -310,7 +310,7 @@ fn more_layers_than_cores() {
     let mut v = base();
     v["cnn_layers"].as_array_mut().unwrap().resize(10, Value::Null);
     one(errors(&v), "cnn_layers", &["10 layers", "9 cores", "0..=8"]);
-    let mut v = json!({"chip": {"preset": "tiny"}, "cnn_layers": [null, null, null, layer(1, 2, 2, 1, 1, 1, 0, no_dests())]});
+    let mut v = json!({"chip": {"preset": "chip_tiny"}, "cnn_layers": [null, null, null, layer(1, 2, 2, 1, 1, 1, 0, no_dests())]});
     has(&errors(&v), "cnn_layers", &["4 layers", "3 cores"]);
     v["cnn_layers"].as_array_mut().unwrap().pop();
     assert!(errors(&v).is_empty());
@@ -318,9 +318,12 @@ fn more_layers_than_cores() {
 
 #[test]
 fn chip_selection() {
-    one(with("/chip", json!({"preset": "huge"})), "chip.preset", &["\"huge\"", "reference", "tiny", "fpga-up5k"]);
+    one(with("/chip", json!({"preset": "huge"})), "chip.preset", &["\"huge\"", "chip_reference", "chip_tiny", "chip_fpga"]);
+    // A chip preset name from before the chip_<x> scheme: the error names the replacement.
+    one(with("/chip", json!({"preset": "fpga-up5k"})), "chip.preset", &["\"fpga-up5k\"", "use \"chip_fpga\""]);
+    one(with("/chip", json!({"preset": "tiny"})), "chip.preset", &["\"tiny\"", "use \"chip_tiny\""]);
     one(
-        with("/chip", json!({"preset": "reference", "cores": [{"kernel_words": 1, "neuron_words": 1, "bias_words": 1}]})),
+        with("/chip", json!({"preset": "chip_reference", "cores": [{"kernel_words": 1, "neuron_words": 1, "bias_words": 1}]})),
         "chip",
         &["preset", "cores", "not both"],
     );

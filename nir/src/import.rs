@@ -8,7 +8,7 @@ use std::fmt;
 
 use spikehdl_model::config::{ChipConfig, ChipSpec, CnnLayerConfig, DestinationConfig, DvsDestinationConfig, DvsLayerConfig, Shape, Xy, XyFlags};
 use spikehdl_model::memory::Footprint;
-use spikehdl_model::presets::{chip_preset, chip_preset_names, HOST_LAYER};
+use spikehdl_model::presets::{chip_preset, unknown_chip_preset, CHIP_REFERENCE, HOST_LAYER};
 use spikehdl_model::validate::{limits, ConfigErrors};
 
 use crate::discretize::{discretize_layer, FloatLayer, Scales, MISSING_MIN_V_MEM};
@@ -58,7 +58,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { chip: "reference".into(), input_shape: None, min_v_mem: MinVMem::default(), reset: Reset::Subtract, monitor: false }
+        Self { chip: CHIP_REFERENCE.name.into(), input_shape: None, min_v_mem: MinVMem::default(), reset: Reset::Subtract, monitor: false }
     }
 }
 
@@ -298,7 +298,7 @@ fn input_shape(name: &str, node: &Node, opt: Option<[usize; 3]>) -> Result<[usiz
 /// Imports a graph. Warnings (never errors) are returned with the result.
 pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
     let preset = chip_preset(&opt.chip)
-        .ok_or_else(|| ImportError::Graph(format!("unknown chip preset {:?}; known: {}", opt.chip, chip_preset_names().join(", "))))?;
+        .ok_or_else(|| ImportError::Graph(format!("chip: {}", unknown_chip_preset(&opt.chip))))?;
     let nodes = chain(g)?;
     let mut warnings = Vec::new();
     let (in_name, in_node) = nodes[0];
@@ -555,7 +555,7 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
             footprint: Footprint::new(l.input[0] as u32, l.output[0] as u32, l.k as u32, l.output[2] as u32, l.output[1] as u32),
         })
         .collect();
-    let cores = assign(&demands, preset.cores).map_err(|e| MappingError { message: format!("chip {:?}: {}", preset.name, e.message) })?;
+    let cores = assign(&demands, &preset.capacities()).map_err(|e| MappingError { message: format!("chip {:?}: {}", preset.name, e.message) })?;
 
     // Emit the configuration.
     let mut cnn_layers: Vec<Option<CnnLayerConfig>> = vec![None; preset.cores.len()];

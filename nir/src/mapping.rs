@@ -12,25 +12,6 @@ use std::fmt;
 use spikehdl_model::memory::Footprint;
 use spikehdl_model::presets::CoreCapacity;
 
-/// Why a layer does not fit a core: each memory that is too small.
-pub fn misfits(fp: &Footprint, cap: &CoreCapacity) -> Vec<String> {
-    let mut v = Vec::new();
-    for (what, need, have) in [
-        ("kernel", fp.kernel_words, cap.kernel_words),
-        ("neuron", fp.neuron_words, cap.neuron_words),
-        ("bias", fp.bias_words, cap.bias_words),
-    ] {
-        if need > have {
-            v.push(format!("{what} words needed {need} > {have} available"));
-        }
-    }
-    v
-}
-
-pub fn fits(fp: &Footprint, cap: &CoreCapacity) -> bool {
-    misfits(fp, cap).is_empty()
-}
-
 /// A layer to place: a name for messages and its footprint.
 #[derive(Debug, Clone)]
 pub struct Demand {
@@ -81,7 +62,7 @@ fn augment(l: usize, adj: &[Vec<usize>], seen: &mut [bool], core_of_layer: &mut 
 /// Assigns every layer a distinct core it fits; `result[i]` is layer i's core.
 pub fn assign(layers: &[Demand], cores: &[CoreCapacity]) -> Result<Vec<usize>, MappingError> {
     let adj: Vec<Vec<usize>> =
-        layers.iter().map(|d| (0..cores.len()).filter(|&c| fits(&d.footprint, &cores[c])).collect()).collect();
+        layers.iter().map(|d| (0..cores.len()).filter(|&c| d.footprint.fits(&cores[c])).collect()).collect();
     let mut core_of_layer = vec![None; layers.len()];
     let mut layer_of_core = vec![None; cores.len()];
     for l in 0..layers.len() {
@@ -109,7 +90,8 @@ pub fn assign(layers: &[Demand], cores: &[CoreCapacity]) -> Result<Vec<usize>, M
         if adj[l].is_empty() {
             m += "fits no core:\n";
             for (c, cap) in cores.iter().enumerate() {
-                m += &format!("    core {c}: {}\n", misfits(fp, cap).join("; "));
+                let why: Vec<String> = fp.misfits(cap).iter().map(ToString::to_string).collect();
+                m += &format!("    core {c}: {}\n", why.join("; "));
             }
         } else {
             let list: Vec<String> = adj[l].iter().map(|c| c.to_string()).collect();

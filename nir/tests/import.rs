@@ -37,7 +37,7 @@ fn not_a_nir_file_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x.nir");
     std::fs::write(&p, b"not hdf5").unwrap();
-    let e = err(import_file(&p, &opts("reference")));
+    let e = err(import_file(&p, &opts("chip_reference")));
     assert!(e.contains("x.nir") && e.contains("HDF5"), "{e}");
 }
 
@@ -46,7 +46,7 @@ fn lenet_imports_validates_and_simulates() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("lenet.nir");
     write(&p, &build::lenet(7)).unwrap();
-    let imp = import_file(&p, &opts("reference")).unwrap();
+    let imp = import_file(&p, &opts("chip_reference")).unwrap();
     // three layers on the first three cores, DVS pooling 2 into core 0
     let cores: Vec<usize> = imp.layers.iter().map(|l| l.core).collect();
     assert_eq!(cores, vec![0, 1, 2]);
@@ -109,7 +109,7 @@ fn affine_weights_become_a_full_map_convolution_in_pytorch_flatten_order() {
         ("s2", if_node(&[2], 1.0)),
         ("out", output(&[2])),
     ]);
-    let imp = import_graph(&g, &opts("tiny")).unwrap();
+    let imp = import_graph(&g, &opts("chip_tiny")).unwrap();
     let fc = imp.config.cnn_layers[imp.layers[1].core].as_ref().unwrap();
     assert_eq!(fc.kernel_size, 3);
     assert_eq!(fc.weights[0][0][1][2], 127);
@@ -132,8 +132,8 @@ fn avg_pooling_divides_the_next_weights_like_sinabs() {
         ])
     };
     // sum: scale 127 -> threshold 127; avg: weight 1/4 -> scale 508 -> threshold 508
-    let sum = import_graph(&net(false), &opts("tiny")).unwrap();
-    let avg = import_graph(&net(true), &opts("tiny")).unwrap();
+    let sum = import_graph(&net(false), &opts("chip_tiny")).unwrap();
+    let avg = import_graph(&net(true), &opts("chip_tiny")).unwrap();
     assert_eq!(sum.layers[1].threshold_high, 127);
     assert_eq!(avg.layers[1].threshold_high, 508);
     assert_eq!(avg.layers[1].weight_rescale, 4.0);
@@ -152,7 +152,7 @@ fn one_layer(thr: f64, neuron: Node) -> spikehdl_nir::Graph {
 
 #[test]
 fn missing_min_v_mem_is_warned_and_caps_the_scale() {
-    let o = Options { chip: "tiny".into(), min_v_mem: MinVMem::Missing, ..Options::default() };
+    let o = Options { chip: "chip_tiny".into(), min_v_mem: MinVMem::Missing, ..Options::default() };
     let imp = import_graph(&one_layer(2.0, if_node(&[1, 4, 4], 2.0)), &o).unwrap();
     let l = &imp.layers[0];
     assert_eq!(l.scales.chosen, 1.0);
@@ -161,7 +161,7 @@ fn missing_min_v_mem_is_warned_and_caps_the_scale() {
     assert!(w.contains("IF node \"s\": no min_v_mem") && w.contains("limits it to 1 (weights alone would allow 12700)"), "{w}");
     assert!(w.contains("every weight rounds to 0"), "{w}");
     // with -v_threshold (sinabs.from_nir) the weights survive
-    let imp = import_graph(&one_layer(2.0, if_node(&[1, 4, 4], 2.0)), &opts("tiny")).unwrap();
+    let imp = import_graph(&one_layer(2.0, if_node(&[1, 4, 4], 2.0)), &opts("chip_tiny")).unwrap();
     assert_eq!(imp.layers[0].scales.chosen, 12700.0);
     assert!(imp.warnings.is_empty(), "{:?}", imp.warnings);
     // a threshold that rounds to 0 is an error naming the node
@@ -174,10 +174,10 @@ fn unsupported_nodes_are_named_with_the_reason() {
     let lif = Node::new("LIF")
         .with("tau", Value::Tensor(Tensor::float(&[1], vec![0.01])))
         .with("v_threshold", Value::Tensor(Tensor::float(&[1], vec![1.0])));
-    let e = err(import_graph(&one_layer(1.0, lif), &opts("tiny")));
+    let e = err(import_graph(&one_layer(1.0, lif), &opts("chip_tiny")));
     assert!(e.starts_with("node \"s\" (LIF): leaky neurons are not supported"), "{e}");
     let per_neuron = Node::new("IF").with("v_threshold", Value::Tensor(Tensor::float(&[2], vec![1.0, 2.0])));
-    let e = err(import_graph(&one_layer(1.0, per_neuron), &opts("tiny")));
+    let e = err(import_graph(&one_layer(1.0, per_neuron), &opts("chip_tiny")));
     assert!(e.contains("node \"s\" (IF): v_threshold differs between neurons (1 and 2)"), "{e}");
     // a conv followed by a conv without IF
     let g = chain(vec![
@@ -186,20 +186,20 @@ fn unsupported_nodes_are_named_with_the_reason() {
         ("c2", conv2d(1, 1, 1, vec![1.0], vec![0.0], 1, 0)),
         ("out", output(&[1, 4, 4])),
     ]);
-    let e = err(import_graph(&g, &opts("tiny")));
+    let e = err(import_graph(&g, &opts("chip_tiny")));
     assert!(e.contains("node \"c2\" (Conv2d): follows \"c\" without an IF node"), "{e}");
     // branching
     let mut g = one_layer(1.0, if_node(&[1, 4, 4], 1.0));
     g.nodes.insert("out2".into(), output(&[1, 4, 4]));
     g.edges.push(("s".into(), "out2".into()));
-    let e = err(import_graph(&g, &opts("tiny")));
+    let e = err(import_graph(&g, &opts("chip_tiny")));
     assert!(e.contains("node \"s\" (IF): 2 outgoing edges"), "{e}");
 }
 
 #[test]
 fn a_network_too_big_for_the_chip_reports_each_constraint() {
-    let e = err(import_graph(&build::lenet(3), &opts("tiny")));
-    assert!(e.contains("chip \"tiny\": no core assignment exists"), "{e}");
+    let e = err(import_graph(&build::lenet(3), &opts("chip_tiny")));
+    assert!(e.contains("chip \"chip_tiny\": no core assignment exists"), "{e}");
     // conv2: C = 6, F = 16, k = 5: kernel 6 * 2^(5+4) = 3072 > 1024; neuron 16 * 2^(4+4) = 4096 > 1024
     assert!(e.contains("layer 1 (conv2 6x14x14 -> 16x10x10 k5): needs kernel 3072 / neuron 4096 / bias 16 words; fits no core"), "{e}");
     assert!(e.contains("core 2: kernel words needed 3072 > 1024 available; neuron words needed 4096 > 1024 available"), "{e}");
@@ -273,12 +273,12 @@ fn sinabs_exported_file_imports_with_default_flags_to_sinabs_integers() {
 #[test]
 fn per_neuron_thresholds_holding_one_value_are_accepted_mixed_ones_name_the_node() {
     let uniform = Node::new("IF").with("v_threshold", Value::Tensor(Tensor::float(&[4, 4], vec![1.5; 16])));
-    let imp = import_graph(&one_layer(1.5, uniform), &Options { chip: "tiny".into(), ..Options::default() }).unwrap();
+    let imp = import_graph(&one_layer(1.5, uniform), &Options { chip: "chip_tiny".into(), ..Options::default() }).unwrap();
     // weights 0.01 -> scale 12700; threshold 1.5 -> 19050
     assert_eq!((imp.layers[0].threshold_high, imp.layers[0].threshold_low), (19050, -19050));
     let mut v = vec![1.5; 16];
     v[9] = 1.25;
     let mixed = Node::new("IF").with("v_threshold", Value::Tensor(Tensor::float(&[4, 4], v)));
-    let e = err(import_graph(&one_layer(1.5, mixed), &Options { chip: "tiny".into(), ..Options::default() }));
+    let e = err(import_graph(&one_layer(1.5, mixed), &Options { chip: "chip_tiny".into(), ..Options::default() }));
     assert!(e.contains("node \"s\" (IF): v_threshold differs between neurons (1.5 and 1.25)"), "{e}");
 }

@@ -85,7 +85,7 @@ pub fn dense_config() -> ChipConfig {
     let mut rng = Rng::new(42);
     let d = |layer, pooling| DestinationConfig { layer, enable: true, pooling, feature_shift: 0 };
     ChipConfig {
-        chip: ChipSpec { preset: Some("reference".into()), cores: None },
+        chip: ChipSpec { preset: Some(spikehdl_model::presets::CHIP_REFERENCE.name.into()), cores: None },
         allow_cycles: false,
         dvs_layer: Some(DvsLayerConfig {
             pooling: Some(Xy { x: 2, y: 2 }),

@@ -3,7 +3,7 @@
 //!
 //! **Whole chip** (default, when a chip preset fits the configuration: its
 //! cores' capacities ≥ the layers' footprints; reference configurations use
-//! the reference chip; `--preset tiny|fpga-up5k|reference` forces one): the
+//! the reference chip; `--preset chip_tiny|chip_fpga|chip_reference|…` forces one): the
 //! event file runs through the verilated chip top (`rtl/chip_*.v`) and the
 //! golden model side by side, checked as in spec §9 (per-core scoreboards,
 //! router checks, end to end per source layer and kind when every core has
@@ -11,7 +11,8 @@
 //! the first difference is printed with its input item index, timestamp,
 //! layer, expected and got.
 //!
-//! **Per core** (`--per-core`, or `--core N`, or when no chip fits): runs the
+//! **Per core** (`--per-core`, or `--core N`, or `--preset` naming a core
+//! type, or when no chip fits): runs the
 //! event file through the golden model, records the item stream
 //! every core accepts, and replays each core's stream on the verilated layer
 //! core (the preset matching that core's capacity, or `--preset`),
@@ -23,7 +24,8 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use spikehdl_hdl::presets::{preset, preset_for_capacity, CorePreset, PRESETS};
+use spikehdl_hdl::presets::{preset, preset_for_capacity, preset_names, CorePreset, PRESETS};
+use spikehdl_model::presets::former_chip_preset;
 use spikehdl_hdl::chip_regmap::{chip, chip_for_config, ChipPreset, CHIP_PRESETS};
 use spikehdl_model::{ChipModel, CoreItem, HostInput, Timed};
 use spikehdl_testbenches::chip_check::check_chip_run;
@@ -39,8 +41,8 @@ pub struct Args {
     /// Co-simulate only this core (default: every configured core).
     #[arg(long)]
     core: Option<usize>,
-    /// Chip preset (whole-chip mode: tiny, fpga-up5k, reference) or core
-    /// preset (per-core mode); default: the one that fits.
+    /// Chip preset (whole-chip mode: chip_tiny, chip_fpga, chip_reference, …) or
+    /// core type (per-core mode: tiny, fpga_up5k, ref_a, …); default: the one that fits.
     #[arg(long)]
     preset: Option<String>,
     /// Co-simulate each core on its own instead of the whole chip.
@@ -81,25 +83,40 @@ pub fn run(a: Args) -> Result<u8> {
         let chosen = match &a.preset {
             Some(name) => match chip(name) {
                 Some(c) => Some(c),
-                None if preset(name).is_some() => None,
-                None => bail!(
-                    "--preset: unknown preset {name:?}; chips: {}; cores (with --per-core): {}",
-                    CHIP_PRESETS.iter().map(|c| c.model_name).collect::<Vec<_>>().join(", "),
-                    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
-                ),
+                None if preset(name).is_some() => {
+                    eprintln!("--preset {name} is a core type: co-simulating core by core");
+                    None
+                }
+                None => match former_chip_preset(name) {
+                    Some(new) => {
+                        let core = preset(&name.replace('-', "_")).map(|p| format!(" (or the core type {:?} per core)", p.name));
+                        bail!("--preset: {name:?} is no longer a preset name; use the chip preset {new:?}{}", core.unwrap_or_default())
+                    }
+                    None => bail!(
+                        "--preset: unknown preset {name:?}; chip presets: {}; core types (per core): {}",
+                        CHIP_PRESETS.iter().map(|c| c.module).collect::<Vec<_>>().join(", "),
+                        preset_names().join(", ")
+                    ),
+                },
             },
             None => chip_for_config(&cfg),
         };
         match chosen {
-            Some(c) if c.fits(&cfg) => return run_chip(&a, &cfg, &items, c),
-            Some(c) => bail!("--preset: chip {} does not fit the configuration (too few cores or a layer larger than its core)", c.model_name),
+            Some(c) => {
+                let why = c.misfits(&cfg);
+                if why.is_empty() {
+                    return run_chip(&a, &cfg, &items, c);
+                }
+                bail!("--preset: chip {} does not fit the configuration: {}", c.module, why.join("; "))
+            }
+            None if a.preset.is_some() => {}
             None => eprintln!("no chip preset fits this configuration: co-simulating core by core"),
         }
     }
     let forced: Option<&'static CorePreset> = match &a.preset {
         None => None,
         Some(name) => Some(preset(name).ok_or_else(|| {
-            anyhow!("--preset: unknown core preset {name:?}; known: {}", PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))
+            anyhow!("--preset: {name:?} is not a core type (per-core mode); known: {}", preset_names().join(", "))
         })?),
     };
     if let Some(c) = a.core {
@@ -230,6 +247,6 @@ fn smallest_fitting(layer: &spikehdl_model::Layer) -> Option<&'static CorePreset
     let fp = layer.footprint();
     PRESETS
         .iter()
-        .filter(|p| fp.kernel_words <= p.capacity.kernel_words && fp.neuron_words <= p.capacity.neuron_words && fp.bias_words <= p.capacity.bias_words)
+        .filter(|p| fp.fits(&p.capacity))
         .min_by_key(|p| p.capacity.kernel_words + p.capacity.neuron_words)
 }

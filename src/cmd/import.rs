@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long)]
     out: PathBuf,
     /// Chip preset to map onto (`spikehdl presets` lists them).
-    #[arg(long, default_value = "reference")]
+    #[arg(long, default_value = spikehdl_model::presets::CHIP_REFERENCE.name)]
     chip: String,
     /// Input shape C,H,W, overriding (or supplying) the Input node's shape.
     #[arg(long, value_name = "C,H,W")]

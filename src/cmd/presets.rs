@@ -1,14 +1,25 @@
-//! `spikehdl presets`: the named chips and their core capacities.
+//! `spikehdl presets`: the named chips with their core types and capacities,
+//! then every core type (chip preset names are `chip_<x>`, core types never
+//! start with `chip`; see `spikehdl_model::presets`).
 
 use anyhow::Result;
-use spikehdl_model::presets::CHIP_PRESETS;
+use spikehdl_model::presets::{CHIP_PRESETS, CORE_TYPES};
 
 pub fn run() -> Result<u8> {
+    println!("chip presets (config \"chip\": {{\"preset\": NAME}}, import --chip, cosim --preset):");
     for p in CHIP_PRESETS {
-        println!("{:<10} {} ({} cores)", p.name, p.description, p.cores.len());
-        for (i, c) in p.cores.iter().enumerate() {
-            println!("    core {i}: kernel {:>6}  neuron {:>6}  bias {:>5} words", c.kernel_words, c.neuron_words, c.bias_words);
+        println!("{:<16} {} ({} cores)", p.name, p.description, p.n_cores());
+        for (i, t) in p.cores.iter().enumerate() {
+            let c = t.capacity;
+            println!(
+                "    core {i}: {:<10} kernel {:>6}  neuron {:>6}  bias {:>5} words",
+                t.name, c.kernel_words, c.neuron_words, c.bias_words
+            );
         }
+    }
+    println!("core types (rtl/layer_core_<name>.v; cosim --per-core --preset, synth --preset):");
+    for t in CORE_TYPES {
+        println!("{:<16} {}", t.name, t.description);
     }
     Ok(crate::EXIT_OK)
 }

@@ -171,7 +171,7 @@ pub fn chain9_latency() -> Result<u64, String> {
         })
         .collect();
     let cfg = ValidConfig { capacities: REFERENCE.to_vec(), layers, dvs: None, allow_cycles: false };
-    let mut dut = ChipDut::new(chip("reference").ok_or("reference chip")?, None).map_err(|e| e.to_string())?;
+    let mut dut = ChipDut::new(chip("chip_reference").ok_or("reference chip")?, None).map_err(|e| e.to_string())?;
     dut.configure(&cfg)?;
     let items = [HostInput::Spike { layer: 0, c: 0, x: 0, y: 0 }];
     let run = dut.run(&items, ChipRunOpts::default(), &mut |_| {});
@@ -202,7 +202,7 @@ pub fn chip_bench(examples: &Path, net_events: usize, dense_events: usize) -> Re
     }
     let t = Instant::now();
     let (cfg, items) = dense_network(dense_events);
-    let mut dut = ChipDut::new(chip("reference").ok_or("reference chip")?, None).map_err(|e| e.to_string())?;
+    let mut dut = ChipDut::new(chip("chip_reference").ok_or("reference chip")?, None).map_err(|e| e.to_string())?;
     dut.configure(&cfg)?;
     fig.reference_setup_seconds = t.elapsed().as_secs_f64();
     drop(dut);

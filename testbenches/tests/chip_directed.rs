@@ -4,7 +4,7 @@
 //! destination cycle (opt-in) that the watchdog reports instead of hanging.
 
 use spikehdl_hdl::chip_regmap::chip;
-use spikehdl_model::presets::{CoreCapacity, TINY};
+use spikehdl_model::presets::{CoreCapacity, CHIP_TINY, CORE_TINY};
 use spikehdl_model::validate::{Destination, DvsLayer};
 use spikehdl_model::{HostInput, Layer, ValidConfig};
 use spikehdl_testbenches::chip_check::run_and_check;
@@ -48,12 +48,12 @@ fn items() -> Vec<HostInput> {
 }
 
 fn tiny() -> &'static spikehdl_hdl::chip_regmap::ChipPreset {
-    chip("tiny").expect("tiny chip")
+    chip("chip_tiny").expect("tiny chip")
 }
 
 #[test]
 fn chain_with_monitors_and_backpressure() {
-    let cap = TINY[0];
+    let cap = CORE_TINY.capacity;
     let mut l0 = layer(cap, 2, 6, 4, 3, 4);
     let mut l1 = layer(cap, 4, 3, 3, 3, 3);
     let mut l2 = layer(cap, 3, 3, 2, 1, 2);
@@ -62,7 +62,7 @@ fn chain_with_monitors_and_backpressure() {
     l1.destinations = [d(2, 1, 0), Destination { enable: false, ..d(0, 1, 0) }];
     l2.monitor_enable = true;
     l2.destinations = [d(12, 2, 5), Destination { enable: false, ..d(0, 1, 0) }];
-    let cfg = ValidConfig { capacities: TINY.to_vec(), layers: vec![Some(l0), Some(l1), Some(l2)], dvs: Some(dvs([Some(0), None])), allow_cycles: false };
+    let cfg = ValidConfig { capacities: CHIP_TINY.capacities(), layers: vec![Some(l0), Some(l1), Some(l2)], dvs: Some(dvs([Some(0), None])), allow_cycles: false };
     for out_stall in [0u8, 60, 95] {
         let opts = ChipRunOpts { out_stall, seed: 7 + u64::from(out_stall), ..Default::default() };
         let s = run_and_check(tiny(), &cfg, &items(), opts, "directed chain").unwrap_or_else(|e| panic!("{e}"));
@@ -74,7 +74,7 @@ fn chain_with_monitors_and_backpressure() {
 
 #[test]
 fn fan_out_and_fan_in_with_drops() {
-    let cap = TINY[0];
+    let cap = CORE_TINY.capacity;
     let mut l0 = layer(cap, 2, 6, 4, 3, 3);
     let mut l1 = layer(cap, 2, 6, 4, 3, 3);
     let mut l2 = layer(cap, 6, 4, 2, 3, 2);
@@ -82,7 +82,7 @@ fn fan_out_and_fan_in_with_drops() {
     l1.destinations = [d(2, 1, 2), d(12, 1, 0)]; // 6x6 into 4x4: edge events dropped
     l2.monitor_enable = true;
     l2.destinations = [d(12, 1, 0), Destination { enable: false, ..d(0, 1, 0) }];
-    let cfg = ValidConfig { capacities: TINY.to_vec(), layers: vec![Some(l0), Some(l1), Some(l2)], dvs: Some(dvs([Some(0), Some(1)])), allow_cycles: false };
+    let cfg = ValidConfig { capacities: CHIP_TINY.capacities(), layers: vec![Some(l0), Some(l1), Some(l2)], dvs: Some(dvs([Some(0), Some(1)])), allow_cycles: false };
     let opts = ChipRunOpts { out_stall: 50, seed: 3, ..Default::default() };
     let s = run_and_check(tiny(), &cfg, &items(), opts, "directed fan-in").unwrap_or_else(|e| panic!("{e}"));
     assert!(!s.end_to_end, "core 2 has two sources");
@@ -90,7 +90,7 @@ fn fan_out_and_fan_in_with_drops() {
 
 #[test]
 fn destination_cycle_is_reported_not_hung() {
-    let cap = TINY[0];
+    let cap = CORE_TINY.capacity;
     let mut l0 = layer(cap, 2, 4, 2, 1, 1);
     let mut l1 = layer(cap, 2, 4, 2, 1, 1);
     // Every input spikes (threshold 1, positive weights): 0 -> 1 -> 0 forever.
@@ -98,7 +98,7 @@ fn destination_cycle_is_reported_not_hung() {
     l1.weights = vec![5; l1.weights.len()];
     l0.destinations = [d(1, 1, 0), Destination { enable: false, ..d(0, 1, 0) }];
     l1.destinations = [d(0, 1, 0), Destination { enable: false, ..d(0, 1, 0) }];
-    let cfg = ValidConfig { capacities: TINY.to_vec(), layers: vec![Some(l0), Some(l1), None], dvs: None, allow_cycles: true };
+    let cfg = ValidConfig { capacities: CHIP_TINY.capacities(), layers: vec![Some(l0), Some(l1), None], dvs: None, allow_cycles: true };
     let mut dut = ChipDut::new(tiny(), None).expect("chip");
     dut.configure(&cfg).expect("configure");
     let items: Vec<HostInput> = (0..4).map(|i| HostInput::Spike { layer: 0, c: 0, x: i, y: 0 }).chain([HostInput::LeakTick]).collect();

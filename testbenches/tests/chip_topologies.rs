@@ -10,7 +10,7 @@
 
 use proptest::prelude::*;
 use spikehdl_hdl::chip_regmap::chip;
-use spikehdl_model::presets::TINY;
+use spikehdl_model::presets::CHIP_TINY;
 use spikehdl_testbenches::chip_check::run_and_check;
 use spikehdl_testbenches::chip_strategies::chip_case;
 use spikehdl_testbenches::strategies::config;
@@ -19,8 +19,8 @@ proptest! {
     #![proptest_config(config(256, 2000))]
 
     #[test]
-    fn tiny_chip_matches_model(case in chip_case(TINY.to_vec(), 120)) {
-        let r = run_and_check(chip("tiny").expect("tiny chip"), &case.cfg, &case.items, case.opts, &case.topology);
+    fn tiny_chip_matches_model(case in chip_case(CHIP_TINY.capacities(), 120)) {
+        let r = run_and_check(chip("chip_tiny").expect("tiny chip"), &case.cfg, &case.items, case.opts, &case.topology);
         if std::env::var_os("CHIP_STATS").is_some() {
             if let Ok(s) = &r {
                 eprintln!("{} items, core items {:?}, {} outputs, {} cycles, e2e {} | {}", case.items.len(), s.core_items, s.outputs, s.cycles, s.end_to_end, &case.topology[..case.topology.len().min(60)]);

@@ -72,13 +72,14 @@ pub fn run(a: Args) -> Result<u8> {
         .find(|b| b.chip_preset().n_cores() == usize::from(status.n_cores))
         .with_context(|| format!("the board reports {} cores; no board in the table has that many", status.n_cores))?;
     let chip = board.chip_preset();
-    if !chip.fits(&cfg) {
+    let why = chip.misfits(&cfg);
+    if !why.is_empty() {
         bail!(
-            "{}: the configuration does not fit {} ({} cores of capacities {:?}); `spikehdl check` shows its memory use",
+            "{}: the configuration does not fit the board's chip {} ({} cores): {}; `spikehdl check` shows its memory use",
             a.inputs.config.display(),
             chip.module,
             chip.n_cores(),
-            chip.capacities()
+            why.join("; ")
         );
     }
     let writes = chip_config_writes(&cfg, chip).map_err(|e| anyhow::anyhow!("{}: {e}", a.inputs.config.display()))?;
