@@ -16,6 +16,7 @@ use spikehdl_model::events::{HostInput, HostOutput};
 use spikehdl_model::{CoreItem, ValidConfig};
 use spikehdl_sim::{InPort, Model, OutPort, PowerUp, Settle, SimError};
 
+use crate::stream::{StreamDriver, StreamMonitor};
 use crate::Rng;
 
 /// Options of one run.
@@ -269,12 +270,12 @@ impl ChipDut {
         let mut rng = Rng::new(opts.seed);
         let mut r = ChipRun { accepted: vec![Vec::new(); n], ..Default::default() };
         let start = self.m.cycles();
-        let mut next = 0usize;
-        let mut presenting = false;
-        let mut pending_out: Option<(u8, u8, u16, u16, u16, u16)> = None;
+        let mut input = StreamDriver::new(items.len());
+        let mut output = StreamMonitor::default();
         let mut last_progress = 0u64;
         loop {
             let now = self.m.cycles() - start;
+            let next = input.sent();
             if now >= opts.max_cycles {
                 r.errors.push(format!("cycle limit: {} of {} input items accepted after {now} cycles", next, items.len()));
                 break;
@@ -304,39 +305,29 @@ impl ChipDut {
                 ));
                 break;
             }
-            if !presenting && next < items.len() && !rng.chance(opts.in_stall) {
-                let needs_idle = !matches!(items[next], HostInput::Dvs { .. } | HostInput::Spike { .. });
-                // `idle` settles from registers: read it after the last edge.
-                if !needs_idle || self.m.get(self.p.idle) == 1 {
-                    self.present(&items[next]);
-                    presenting = true;
-                }
+            // Only events stream; other items wait for `idle`, which settles
+            // from registers: read it after the last edge.
+            let (m, idle_port) = (&self.m, self.p.idle);
+            let may = |i: usize| matches!(items[i], HostInput::Dvs { .. } | HostInput::Spike { .. }) || m.get(idle_port) == 1;
+            if let Some(i) = input.offer(&mut rng, opts.in_stall, may) {
+                self.present(&items[i]);
             }
             let out_ready = !rng.chance(opts.out_stall);
             self.m.set(self.p.out_ready, out_ready.into());
             self.m.eval();
 
             let mut moved = false;
-            let in_fire = presenting && self.m.get(self.p.in_ready) == 1;
+            let in_fire = input.presenting() && self.m.get(self.p.in_ready) == 1;
             let out_valid = self.m.get(self.p.out_valid) == 1;
-            if let Some(prev) = pending_out {
-                if !out_valid {
-                    r.errors.push(format!("cycle {now}: out_valid fell without a transfer (payload {prev:?})"));
-                } else if self.out_fields() != prev {
-                    r.errors.push(format!("cycle {now}: output payload changed while stalled: {prev:?} -> {:?}", self.out_fields()));
-                }
+            let s = output.sample(out_valid, out_ready, || self.out_fields());
+            if let Some(b) = s.breach {
+                r.errors.push(format!("cycle {now}: {b}"));
             }
-            pending_out = None;
-            if out_valid {
-                let o = self.out_fields();
-                if out_ready {
-                    moved = true;
-                    match decode_host_output(o.0, o.1, o.2, o.3, o.4, o.5) {
-                        Ok(out) => r.outputs.push(SeenOutput { out, inputs_before: next + usize::from(in_fire), cycle: now }),
-                        Err(e) => r.errors.push(format!("cycle {now}: {e}")),
-                    }
-                } else {
-                    pending_out = Some(o);
+            if let Some(o) = s.transfer {
+                moved = true;
+                match decode_host_output(o.0, o.1, o.2, o.3, o.4, o.5) {
+                    Ok(out) => r.outputs.push(SeenOutput { out, inputs_before: next + usize::from(in_fire), cycle: now }),
+                    Err(e) => r.errors.push(format!("cycle {now}: {e}")),
                 }
             }
             for i in 0..n {
@@ -350,29 +341,29 @@ impl ChipDut {
             }
             if in_fire {
                 moved = true;
-                next += 1;
+                input.fire();
                 r.input_cycles.push(now);
-                if next & 255 == 0 {
-                    progress(next);
+                if input.sent() & 255 == 0 {
+                    progress(input.sent());
                 }
             }
             if moved {
                 last_progress = now;
             }
             let idle = self.m.get(self.p.idle) == 1;
-            if next == items.len() && !in_fire && !presenting && idle && !out_valid {
+            if input.done() && idle && !out_valid {
                 break;
             }
             self.m.tick(1);
-            if in_fire {
-                presenting = false;
+            if input.edge() {
                 self.m.set(self.p.in_valid, 0);
             }
             // An idle chip with nothing to present: only the watchdog ends a wait.
-            if !moved && idle && !presenting && next < items.len() {
+            if !moved && idle && !input.presenting() && input.sent() < items.len() {
                 last_progress = self.m.cycles() - start;
             }
         }
+        let next = input.sent();
         progress(next);
         self.m.set(self.p.in_valid, 0);
         self.m.set(self.p.out_ready, 0);

@@ -14,6 +14,7 @@ use spikehdl_hdl::regmap::{config_writes, decode_output, encode_item, OutPorts};
 use spikehdl_model::{CoreItem, CoreOutput, Layer};
 use spikehdl_sim::{InPort, Model, OutPort, PowerUp, SimError};
 
+use crate::stream::{StreamDriver, StreamMonitor};
 use crate::Rng;
 
 /// Random stall probabilities, in percent per cycle.
@@ -166,10 +167,8 @@ impl CoreDut {
         let mut rng = Rng::new(stalls.seed);
         let mut r = RunResult::default();
         let start = self.m.cycles();
-        let mut next = 0usize;
-        let mut presenting = false;
-        // Output contract: payload seen on a cycle with valid && !ready.
-        let mut pending_out: Option<OutPorts> = None;
+        let mut input = StreamDriver::new(items.len());
+        let mut output = StreamMonitor::default();
         loop {
             let now = self.m.cycles() - start;
             if now >= max_cycles {
@@ -179,8 +178,8 @@ impl CoreDut {
                 });
                 break;
             }
-            if !presenting && next < items.len() && !rng.chance(stalls.input) {
-                let e = encode_item(&items[next]);
+            if let Some(i) = input.offer(&mut rng, stalls.input, |_| true) {
+                let e = encode_item(&items[i]);
                 let p = &self.p;
                 self.m.set(p.in_kind, e.kind.into());
                 self.m.set(p.in_c, e.c.into());
@@ -189,46 +188,32 @@ impl CoreDut {
                 self.m.set(p.in_f, e.f.into());
                 self.m.set(p.in_value, e.value.into());
                 self.m.set(p.in_valid, 1);
-                presenting = true;
             }
             let out_ready = !rng.chance(stalls.output);
             self.m.set(self.p.out_ready, out_ready.into());
             self.m.eval();
 
-            let in_fire = presenting && self.m.get(self.p.in_ready) == 1;
+            let in_fire = input.presenting() && self.m.get(self.p.in_ready) == 1;
             let out_valid = self.m.get(self.p.out_valid) == 1;
-            if let Some(prev) = pending_out {
-                let cur = self.out_ports();
-                if !out_valid {
-                    r.protocol_violations.push(ProtocolViolation { cycle: now, what: format!("out_valid fell without a transfer (payload {prev:?})") });
-                } else if cur != prev {
-                    r.protocol_violations.push(ProtocolViolation { cycle: now, what: format!("output payload changed while stalled: {prev:?} -> {cur:?}") });
-                }
+            let s = output.sample(out_valid, out_ready, || self.out_ports());
+            if let Some(what) = s.breach {
+                r.protocol_violations.push(ProtocolViolation { cycle: now, what });
             }
-            pending_out = None;
-            if out_valid {
-                let o = self.out_ports();
-                if out_ready {
-                    match decode_output(&o) {
-                        Ok(x) => r.outputs.push(x),
-                        Err(e) => r.bad_outputs.push(e),
-                    }
-                } else {
-                    pending_out = Some(o);
+            if let Some(o) = s.transfer {
+                match decode_output(&o) {
+                    Ok(x) => r.outputs.push(x),
+                    Err(e) => r.bad_outputs.push(e),
                 }
             }
             if in_fire {
-                r.accepted.push(items[next]);
-                next += 1;
+                r.accepted.push(items[input.fire()]);
             }
             let idle = self.m.get(self.p.idle) == 1;
-            let done = next == items.len() && !presenting && idle && !out_valid;
-            if done {
+            if input.done() && idle && !out_valid {
                 break;
             }
             self.m.tick(1);
-            if in_fire {
-                presenting = false;
+            if input.edge() {
                 self.m.set(self.p.in_valid, 0);
             }
         }

@@ -6,6 +6,7 @@
 //! - [`board_dut`]: a board top under Verilator at its UART pins (bit-level driver and monitor).
 //! - [`chip_dut`], [`chip_check`]: the whole chip under Verilator and its checks.
 //! - [`strategies`]: proptest generators biased towards the edges of the legal space.
+//! - [`stream`]: the valid/ready contract written once: a driver and a checking monitor, generic over the payload.
 //! - [`scoreboard`]: comparison and failure transcripts.
 //! - [`icarus`]: the same core and stimulus under Icarus Verilog (simulator benchmark).
 
@@ -18,6 +19,7 @@ pub mod core_dut;
 pub mod icarus;
 pub mod scoreboard;
 pub mod strategies;
+pub mod stream;
 
 /// A tiny deterministic PRNG for stall patterns (seeded by proptest, so a
 /// failing case replays exactly).
