@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deliberately broken routers: each mutant is a sed edit of the exported
-# rtl/chip_tiny.v; the whole-chip checks (testbenches/src/chip_check.rs) must
+# rtl/chip_tiny.v; the whole-chip checks (cosim/src/chip_check.rs) must
 # catch it. Prints after how many generated topology cases each is caught.
 # Build output stays in target/ (only chip_tiny is re-verilated).
 #

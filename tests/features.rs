@@ -24,7 +24,7 @@ fn dependency_names(flags: &[&str]) -> Vec<String> {
 
 // What needs Verilator (the sim crate's build script verilates rtl/, bindgen
 // needs libclang) or HDF5.
-const NEEDS_TOOLS: &[&str] = &["spikehdl-sim", "spikehdl-testbenches", "spikehdl-nir", "hdf5-metno", "hdf5-metno-sys", "bindgen"];
+const NEEDS_TOOLS: &[&str] = &["spikehdl-sim", "spikehdl-cosim", "spikehdl-testbenches", "spikehdl-nir", "hdf5-metno", "hdf5-metno-sys", "bindgen"];
 
 #[test]
 fn without_default_features_nothing_needs_verilator_or_hdf5() {

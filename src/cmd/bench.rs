@@ -254,7 +254,7 @@ struct RtlFigures {
 /// Runs `items` on the verilated core of `preset`, checking the outputs against the model.
 #[cfg(feature = "cosim")]
 fn rtl_dense(preset: &str, layer: &spikehdl_model::Layer, items: &[CoreItem]) -> Result<RtlFigures> {
-    use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
+    use spikehdl_cosim::core_dut::{CoreDut, Stalls};
     let p = spikehdl_hdl::presets::preset(preset).ok_or_else(|| anyhow::anyhow!("no core preset {preset}"))?;
     let mut dut = CoreDut::new(p, None)?;
     dut.configure(layer).map_err(|e| anyhow::anyhow!(e))?;
@@ -275,7 +275,7 @@ fn rtl_dense(preset: &str, layer: &spikehdl_model::Layer, items: &[CoreItem]) ->
 /// Verilator vs rust-hdl's simulator on the tiny core, same layer, same spikes.
 #[cfg(feature = "cosim")]
 fn simulators(n_spikes: usize) -> Result<()> {
-    use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
+    use spikehdl_cosim::core_dut::{CoreDut, Stalls};
     let cap = spikehdl_hdl::presets::preset("tiny").expect("tiny preset").capacity;
     // C=2, 16x16, 3x3 pad 1, F=4: 36 updates per spike, 1 Ki neurons (the tiny preset's capacity).
     let g = spikehdl_testbenches::strategies::Geometry { k: 3, stride: (1, 1), pad: (1, 1), w_in: 16, h_in: 16, w_out: 16, h_out: 16, c: 2, f: 4 };

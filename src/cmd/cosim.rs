@@ -7,7 +7,7 @@
 //! event file runs through the verilated chip top (`rtl/chip_*.v`) and the
 //! golden model side by side, checked as in spec §9 (per-core scoreboards,
 //! router checks, end to end per source layer and kind when every core has
-//! at most one source); see `testbenches/src/chip_check.rs`. On a mismatch
+//! at most one source); see `cosim/src/chip_check.rs`. On a mismatch
 //! the first difference is printed with its input item index, timestamp,
 //! layer, expected and got.
 //!
@@ -28,11 +28,11 @@ use spikehdl_hdl::presets::{preset, preset_for_capacity, preset_names, CorePrese
 use spikehdl_model::presets::former_chip_preset;
 use spikehdl_hdl::chip_regmap::{chip, chip_for_config, ChipPreset, CHIP_PRESETS};
 use spikehdl_model::{ChipModel, CoreItem, HostInput, Timed};
-use spikehdl_testbenches::chip_check::check_chip_run;
+use spikehdl_cosim::chip_check::check_chip_run;
 use spikehdl_sim::PowerUp;
-use spikehdl_testbenches::chip_dut::{Budget, ChipDut, ChipRunOpts};
-use spikehdl_testbenches::core_dut::{CoreDut, Stalls};
-use spikehdl_testbenches::scoreboard::{check_on, CoreCase};
+use spikehdl_cosim::chip_dut::{Budget, ChipDut, ChipRunOpts};
+use spikehdl_cosim::core_dut::{CoreDut, Stalls};
+use spikehdl_cosim::scoreboard::{check_on, CoreCase};
 
 #[derive(clap::Args)]
 pub struct Args {

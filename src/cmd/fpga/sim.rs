@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::pty::openpty;
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
-use spikehdl_testbenches::board_dut::BoardSim;
+use spikehdl_cosim::board_dut::BoardSim;
 
 #[derive(clap::Args)]
 pub struct Args {
