@@ -14,7 +14,7 @@ fn cargo() -> Command {
 /// The packages the `spikehdl` binary links, for the given feature flags.
 fn dependency_names(flags: &[&str]) -> Vec<String> {
     let out = cargo()
-        .args(["tree", "--locked", "--offline", "-p", "spikehdl", "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args(["tree", "--locked", "-p", "spikehdl", "-e", "normal,build", "--prefix", "none", "--format", "{p}"])
         .args(flags)
         .output()
         .expect("cargo tree runs");
