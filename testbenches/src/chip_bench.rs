@@ -104,6 +104,8 @@ fn conv(c: u32, w: u32, f: u32, th: i64, seed: u64) -> Layer {
 pub fn measure(what: &str, cfg: &ValidConfig, items: &[HostInput], baseline: bool) -> Result<ChipRunFigures, String> {
     let base = if baseline { Some(Box::new(measure_one(what, cfg, items, Settle::Always)?)) } else { None };
     let mut r = measure_one(what, cfg, items, Settle::OnInputChange)?;
+    // MATCH only when the baseline run matched too: it is a co-simulation as well.
+    r.matched &= base.as_ref().is_none_or(|b| b.matched);
     r.baseline = base;
     Ok(r)
 }
