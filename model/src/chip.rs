@@ -58,9 +58,12 @@ pub struct ChipModel {
     /// Pipeline stage view (see [`crate::pipeline`]): cores marked remote
     /// live in another stage; events routed to them go to `outbox`.
     remote: Vec<bool>,
-    pub(crate) outbox: Vec<(usize, CoreItem)>,
+    pub(crate) outbox: Vec<Forward>,
     /// Only the first stage checks host items and runs the DVS layer.
     first_stage: bool,
+    /// Pipeline stages only: this stage's part of a core whose features
+    /// several stages share (`cores[i]` then holds the feature slice).
+    shared: Vec<Option<SharedPart>>,
 }
 
 impl ChipModel {
@@ -77,6 +80,7 @@ impl ChipModel {
             remote: vec![false; n],
             outbox: Vec::new(),
             first_stage: true,
+            shared: vec![None; n],
             cfg: cfg.clone(),
         }
     }
@@ -120,8 +124,9 @@ impl ChipModel {
             check_item(item, self.n_cores())?;
         }
         // A pipeline stage queues only what is addressed to its own cores.
-        let to = |q: &mut VecDeque<(usize, CoreItem)>, remote: &[bool], j: usize, it: CoreItem| {
-            if !remote[j] {
+        // A later holder of a shared core gets its items from the holder before it, never directly.
+        let to = |q: &mut VecDeque<(usize, CoreItem)>, remote: &[bool], shared: &[Option<SharedPart>], j: usize, it: CoreItem| {
+            if !remote[j] && shared[j].as_ref().is_none_or(|s| s.first) {
                 q.push_back((j, it))
             }
         };
@@ -131,18 +136,18 @@ impl ChipModel {
                     self.dvs_event(x.into(), y.into(), p, out)
                 }
             }
-            HostInput::Spike { layer, c, x, y } => to(&mut self.queue, &self.remote, layer.into(), CoreItem::Spike { c, x, y }),
+            HostInput::Spike { layer, c, x, y } => to(&mut self.queue, &self.remote, &self.shared, layer.into(), CoreItem::Spike { c, x, y }),
             HostInput::LeakTick => {
                 // Cores without a layer ignore the tick (it is not an error).
                 for i in (0..self.n_cores()).filter(|&i| self.cores[i].is_some()) {
-                    to(&mut self.queue, &self.remote, i, CoreItem::LeakTick);
+                    to(&mut self.queue, &self.remote, &self.shared, i, CoreItem::LeakTick);
                 }
             }
             HostInput::WriteNeuron { layer, f, x, y, value } => {
-                to(&mut self.queue, &self.remote, layer.into(), CoreItem::WriteNeuron { f, x, y, value })
+                to(&mut self.queue, &self.remote, &self.shared, layer.into(), CoreItem::WriteNeuron { f, x, y, value })
             }
             HostInput::ReadNeuron { layer, f, x, y } => {
-                to(&mut self.queue, &self.remote, layer.into(), CoreItem::ReadNeuron { f, x, y })
+                to(&mut self.queue, &self.remote, &self.shared, layer.into(), CoreItem::ReadNeuron { f, x, y })
             }
         }
         self.drain(out)
@@ -165,9 +170,42 @@ impl ChipModel {
 
     /// Turns this model into the pipeline stage owning `local` (every other
     /// core becomes remote); `first` stages check items and run the DVS layer.
-    pub(crate) fn make_stage(&mut self, local: &[usize], first: bool) {
-        self.remote = (0..self.n_cores()).map(|i| !local.contains(&i)).collect();
+    /// Turns this copy of the chip into a pipeline stage that runs the cores
+    /// of `parts`: `(core, lo, hi, first, last)`, where a part that is not
+    /// the whole core's features `0..F` is a slice shared with the stages
+    /// before (`!first`) and after (`!last`) it.
+    pub(crate) fn make_stage(&mut self, parts: &[(usize, usize, usize, bool, bool)], first: bool) {
+        self.remote = (0..self.n_cores()).map(|i| !parts.iter().any(|p| p.0 == i)).collect();
         self.first_stage = first;
+        for &(j, lo, hi, first, last) in parts {
+            let Some(core) = self.cores[j].as_mut() else { continue };
+            let f = core.layer().f as usize;
+            if (lo, hi) != (0, f) {
+                *core = core.feature_slice(lo, hi);
+                self.shared[j] = Some(SharedPart { lo, f, first, last, pending: Vec::new(), own: Vec::new(), merged: Vec::new(), items: 0, errors: 0 });
+            }
+        }
+    }
+
+    /// This stage's part of a shared core and the whole core's item and
+    /// error counts (the first holder's), taking the slice out; `None` for a
+    /// core this stage runs whole or not at all.
+    pub(crate) fn take_part(&mut self, j: usize) -> Option<(usize, CoreModel, bool, u64, u64)> {
+        let sh = self.shared[j].take()?;
+        let slice = self.cores[j].take().expect("a shared part holds its slice");
+        Some((sh.lo, slice, sh.first, sh.items, sh.errors))
+    }
+
+    /// Outputs of the earlier holders of shared core `j` for the next item
+    /// forwarded to this stage; `false` if this stage holds no later part of it.
+    pub(crate) fn take_forwarded_output(&mut self, j: usize, o: CoreOutput) -> bool {
+        match self.shared.get_mut(j).and_then(|s| s.as_mut()) {
+            Some(sh) if !sh.first => {
+                sh.pending.push(o);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Takes back the cores and counters of a pipeline stage cloned from
@@ -242,7 +280,7 @@ impl ChipModel {
         if fits(&self.cfg, j, c, x, y) {
             self.router.delivered[j] += 1;
             if self.remote[j] {
-                self.outbox.push((j, CoreItem::Spike { c, x, y }));
+                self.outbox.push(Forward::Item(j, CoreItem::Spike { c, x, y }));
             } else {
                 self.queue.push_back((j, CoreItem::Spike { c, x, y }));
             }
@@ -261,6 +299,10 @@ impl ChipModel {
                 return Err(ItemError::Runaway(self.max_items_per_input));
             }
             budget -= 1;
+            if self.shared[i].is_some() {
+                self.shared_item(i, item, out);
+                continue;
+            }
             let Some(core) = self.cores[i].as_mut() else {
                 self.unconfigured_errors[i] += 1;
                 continue;
@@ -270,30 +312,144 @@ impl ChipModel {
                 t.push((i, item));
             }
             core.accept(item, &mut outs);
-            let (monitor, dests): (bool, [Destination; 2]) = (core.layer().monitor_enable, core.layer().destinations);
-            let layer = i as u8;
-            for o in &outs {
-                match *o {
-                    CoreOutput::NeuronValue { f, x, y, value } => out.push(HostOutput::NeuronValue { layer, f, x, y, value }),
-                    CoreOutput::Spike { f, x, y } => {
-                        if monitor {
-                            out.push(HostOutput::Monitor { layer, f, x, y });
-                        }
-                        for d in dests.iter().filter(|d| d.enable) {
-                            let (c, px, py) = route(d, f, x, y);
-                            if d.layer == HOST_LAYER {
-                                out.push(HostOutput::Spike { layer, f: c, x: px, y: py });
-                            } else {
-                                self.deliver(i, d.layer.into(), c, px, py);
-                            }
+            self.route_outputs(i, &outs, out);
+        }
+        self.scratch = outs;
+        Ok(())
+    }
+
+    /// One item of a core whose features several pipeline stages share:
+    /// the first holder checks the whole core's shapes and counts; each
+    /// holder runs its slice and merges its outputs with those of the
+    /// holders before it (lower features) into the whole core's order; the
+    /// last holder routes them, the others forward them and the item.
+    fn shared_item(&mut self, i: usize, item: CoreItem, out: &mut Vec<HostOutput>) {
+        let core = self.cores[i].as_mut().expect("a shared part holds its slice");
+        let sh = self.shared[i].as_mut().expect("shared part");
+        let l = core.layer();
+        let (lo, hi) = (sh.lo, sh.lo + l.f as usize);
+        if sh.first {
+            sh.items += 1;
+            let in_shape = match item {
+                CoreItem::WriteNeuron { f, x, y, .. } | CoreItem::ReadNeuron { f, x, y } => {
+                    usize::from(f) < sh.f && u32::from(x) < l.w_out && u32::from(y) < l.h_out
+                }
+                CoreItem::Spike { .. } | CoreItem::LeakTick => core.in_shape(&item),
+            };
+            if !in_shape {
+                sh.errors += 1;
+                return;
+            }
+        }
+        let mine = |f: u16| (lo..hi).contains(&usize::from(f));
+        let local = match item {
+            CoreItem::Spike { .. } | CoreItem::LeakTick => Some(item),
+            CoreItem::WriteNeuron { f, x, y, value } if mine(f) => Some(CoreItem::WriteNeuron { f: f - lo as u16, x, y, value }),
+            CoreItem::ReadNeuron { f, x, y } if mine(f) => Some(CoreItem::ReadNeuron { f: f - lo as u16, x, y }),
+            CoreItem::WriteNeuron { .. } | CoreItem::ReadNeuron { .. } => None,
+        };
+        let mut own = std::mem::take(&mut sh.own);
+        own.clear();
+        if let Some(it) = local {
+            core.accept(it, &mut own);
+        }
+        for o in &mut own {
+            match o {
+                CoreOutput::Spike { f, .. } | CoreOutput::NeuronValue { f, .. } => *f += lo as u16,
+            }
+        }
+        let (mut merged, pending) = (std::mem::take(&mut sh.merged), &mut sh.pending);
+        merged.clear();
+        if matches!(item, CoreItem::Spike { .. }) {
+            // A spike's outputs: (oy descending, ox descending, f ascending), see `crate::split`.
+            let key = |o: &CoreOutput| crate::split::merge_key(0, true, o);
+            let (mut a, mut b) = (0, 0);
+            while a < pending.len() && b < own.len() {
+                if key(&pending[a]) < key(&own[b]) {
+                    merged.push(pending[a]);
+                    a += 1;
+                } else {
+                    merged.push(own[b]);
+                    b += 1;
+                }
+            }
+            merged.extend_from_slice(&pending[a..]);
+            merged.extend_from_slice(&own[b..]);
+        } else {
+            // A leak tick's outputs go by feature first (earlier holders own
+            // the lower features); a read has one answer.
+            merged.extend_from_slice(pending);
+            merged.extend_from_slice(&own);
+        }
+        pending.clear();
+        let last = sh.last;
+        sh.own = own;
+        if last {
+            self.route_outputs(i, &merged, out);
+        } else {
+            self.outbox.extend(merged.iter().map(|&o| Forward::Output(i, o)));
+            self.outbox.push(Forward::Item(i, item));
+        }
+        if let Some(sh) = self.shared[i].as_mut() {
+            sh.merged = merged;
+        }
+    }
+
+    /// Routes the outputs of core i (spec §5): a read's answer to the host,
+    /// a spike's monitor copy, then each enabled destination.
+    fn route_outputs(&mut self, i: usize, outs: &[CoreOutput], out: &mut Vec<HostOutput>) {
+        let l = self.cfg.layers[i].as_ref().expect("only configured cores emit");
+        let (monitor, dests): (bool, [Destination; 2]) = (l.monitor_enable, l.destinations);
+        let layer = i as u8;
+        for o in outs {
+            match *o {
+                CoreOutput::NeuronValue { f, x, y, value } => out.push(HostOutput::NeuronValue { layer, f, x, y, value }),
+                CoreOutput::Spike { f, x, y } => {
+                    if monitor {
+                        out.push(HostOutput::Monitor { layer, f, x, y });
+                    }
+                    for d in dests.iter().filter(|d| d.enable) {
+                        let (c, px, py) = route(d, f, x, y);
+                        if d.layer == HOST_LAYER {
+                            out.push(HostOutput::Spike { layer, f: c, x: px, y: py });
+                        } else {
+                            self.deliver(i, d.layer.into(), c, px, py);
                         }
                     }
                 }
             }
         }
-        self.scratch = outs;
-        Ok(())
     }
+}
+
+/// What a pipeline stage passes on to the next about a core it does not
+/// finish: an item for a core of a later stage, or an output of its part of a
+/// shared core (sent before that item).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Forward {
+    Item(usize, CoreItem),
+    Output(usize, CoreOutput),
+}
+
+/// A pipeline stage's part of a core whose output features several stages
+/// share (see `crate::pipeline`); the stage's `cores` entry holds the slice.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedPart {
+    /// First feature of the slice.
+    lo: usize,
+    /// The whole core's feature count.
+    f: usize,
+    /// The first holder checks shapes, counts the core's items and errors, and takes direct host items.
+    first: bool,
+    /// The last holder routes the merged outputs; the others forward them with the item.
+    last: bool,
+    /// Outputs of the earlier holders for the next forwarded item, in the whole core's order.
+    pending: Vec<CoreOutput>,
+    /// Reused buffers: this slice's outputs, the merge.
+    own: Vec<CoreOutput>,
+    merged: Vec<CoreOutput>,
+    items: u64,
+    errors: u64,
 }
 
 /// Whether the router delivers (c, x, y) to core `j`: a configured core and

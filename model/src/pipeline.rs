@@ -57,7 +57,8 @@
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use crate::chip::{check_item, ChipModel, ItemError};
-use crate::core::CoreItem;
+use crate::chip::Forward;
+use crate::core::{CoreItem, CoreOutput};
 use crate::events::{HostInput, HostOutput, Timed};
 use crate::presets::HOST_LAYER;
 use crate::validate::ValidConfig;
@@ -72,7 +73,7 @@ pub const BATCH: usize = 2048;
 const DEPTH: usize = 8;
 
 /// How [`run_stream`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
     /// Model threads (1 = sequential); the input reader is one more thread.
     pub threads: usize,
@@ -80,25 +81,31 @@ pub struct StreamOptions {
     pub warmup_items: u64,
     /// Pipeline: messages per channel batch (see [`BATCH`]).
     pub batch: usize,
-    /// Feature split vs core pipeline.
+    /// Pipeline with cores cut by features, whole-core pipeline or feature split.
     pub mode: ThreadMode,
     /// Feature split: host items per batch (see [`crate::split::SPLIT_BATCH`]).
     pub split_batch: usize,
+    /// Cut pipeline ([`ThreadMode::Auto`]): these stages instead of [`plan`]'s
+    /// (tests and measurements). It must list the cores of the thread rule's
+    /// order, each core's features `0..F` as ascending contiguous ranges in
+    /// ascending stages, no stage empty; anything else is a programming
+    /// error and panics (no user input reaches it).
+    pub plan: Option<Vec<Vec<Part>>>,
 }
 
 impl StreamOptions {
     pub fn threads(threads: usize) -> Self {
-        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH, mode: ThreadMode::Auto, split_batch: crate::split::SPLIT_BATCH }
+        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH, mode: ThreadMode::Auto, split_batch: crate::split::SPLIT_BATCH, plan: None }
     }
 }
 
 /// How several threads share the work (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThreadMode {
-    /// The feature split when some core has at least two features, else the pipeline.
+    /// The pipeline whose stages may cut a core by features ([`plan`]).
     #[default]
     Auto,
-    /// Whole cores per thread.
+    /// The pipeline of whole cores ([`partition`]).
     Pipeline,
     /// Features of every core shared between threads (pipeline if no core has two features).
     Split,
@@ -108,7 +115,8 @@ pub enum ThreadMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fallback {
     OneThread,
-    /// Fewer than two configured cores.
+    /// Nothing to share: fewer than two configured cores (for the cut
+    /// pipeline: one core with one feature).
     OneCore,
     Cycle,
     /// A core with several sources.
@@ -255,6 +263,128 @@ pub fn partition(order: &[usize], cost: &[u64], stages: usize) -> Vec<Vec<usize>
     runs
 }
 
+/// The cost of one item at a core, in neuron updates: the per-item work
+/// (shape check, kernel rows, strip calls, queueing, forwarding) that every
+/// stage holding a part of a core pays. Measured on the benchmark network
+/// (`spikehdl bench`, AVX2): cutting core 5 by 16 of 64 features added about
+/// 240 ns of CPU per core-5 item, against about 0.5 ns an update.
+pub const ITEM_COST: u64 = 500;
+
+/// A plan that cuts a core is taken only if its largest stage is at most this
+/// fraction (in percent) of the best whole-core plan's: the cost model is
+/// coarse, and a cut that the model put 10 % ahead ran 25 % slower.
+pub const CUT_GAIN_PERCENT: u64 = 80;
+
+/// A stage's share of a core: `(core, lo, hi)`, output features `lo..hi`.
+pub type Part = (usize, usize, usize);
+
+/// Cuts `order` (each core `j` with `features[j]` output features, `updates[j]`
+/// updates and `items[j]` items in the warm-up) into at most `stages`
+/// contiguous stages of parts, minimizing the largest stage cost, where a
+/// part of m of F features costs m/F of the core's updates plus
+/// [`ITEM_COST`] per item (every part sees every item). Its parts hold
+/// ascending feature ranges in ascending stages. Minimal largest cost by
+/// bisection, each candidate checked by a greedy fill (stages take as much
+/// as fits); the plan with cuts is kept only if it beats the best whole-core
+/// plan ([`partition`]) by [`CUT_GAIN_PERCENT`].
+pub fn plan(order: &[usize], features: &[usize], updates: &[u64], items: &[u64], stages: usize) -> Vec<Vec<Part>> {
+    let fill = |bound: u64| -> Option<Vec<Vec<Part>>> {
+        let mut out: Vec<Vec<Part>> = vec![Vec::new()];
+        let mut load = 0u64;
+        for &j in order {
+            let (u, f) = (updates[j], features[j].max(1));
+            let fixed = ITEM_COST.saturating_mul(items[j]).saturating_add(1);
+            let mut lo = 0;
+            while lo < f {
+                let rest = f - lo;
+                let all = (u as u128 * rest as u128 / f as u128) as u64 + fixed;
+                if load + all <= bound {
+                    out.last_mut().expect("a stage").push((j, lo, f));
+                    load += all;
+                    break;
+                }
+                // The most features that still fit in this stage.
+                let room = bound.saturating_sub(load + fixed);
+                let m = if u == 0 { rest } else { (room as u128 * f as u128 / u as u128) as usize }.min(rest - 1);
+                // Cuts on whole vector chunks where possible: a slice of an odd
+                // feature count pays a padded tail on every strip.
+                let align = if f >= 32 { 16 } else { 8 };
+                let m = if m >= align { m / align * align } else { m };
+                if m >= 1 {
+                    out.last_mut().expect("a stage").push((j, lo, lo + m));
+                    lo += m;
+                } else if out.last().is_some_and(|s| s.is_empty()) {
+                    return None;
+                }
+                if out.len() == stages.max(1) {
+                    return None;
+                }
+                out.push(Vec::new());
+                load = 0;
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        Some(out)
+    };
+    let total: u64 = order.iter().map(|&j| updates[j].saturating_add(ITEM_COST.saturating_mul(items[j])).saturating_add(1)).sum();
+    let (mut lo, mut hi) = (0u64, total.max(1));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if fill(mid).is_some() {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let cut = fill(hi).unwrap_or_else(|| vec![order.iter().map(|&j| (j, 0, features[j])).collect()]);
+    // The same cost model for whole cores; a cut must beat it clearly.
+    let cost = |s: &[Part]| -> u64 {
+        s.iter()
+            .map(|&(j, lo, hi)| {
+                let f = features[j].max(1) as u128;
+                (updates[j] as u128 * (hi - lo) as u128 / f) as u64 + ITEM_COST.saturating_mul(items[j]) + 1
+            })
+            .sum()
+    };
+    let whole: Vec<Vec<Part>> = partition(order, &order_costs(order, updates, items), stages)
+        .into_iter()
+        .map(|s| s.into_iter().map(|j| (j, 0, features[j])).collect())
+        .collect();
+    let worst = |p: &[Vec<Part>]| p.iter().map(|s| cost(s)).max().unwrap_or(0);
+    if (worst(&cut) as u128) * 100 <= (worst(&whole) as u128) * CUT_GAIN_PERCENT as u128 {
+        cut
+    } else {
+        whole
+    }
+}
+
+/// Panics unless `p` is a legal stage plan over `order` (see [`StreamOptions::plan`]).
+fn check_plan(order: &[usize], features: &[usize], p: &[Vec<Part>]) {
+    let flat: Vec<Part> = p.iter().flatten().copied().collect();
+    assert!(p.iter().all(|s| !s.is_empty()), "stage plan {p:?}: an empty stage");
+    let mut k = 0;
+    for &j in order {
+        let mut lo = 0;
+        while lo < features[j].max(1) {
+            let part = flat.get(k).copied();
+            assert!(matches!(part, Some((c, l, h)) if c == j && l == lo && h > lo), "stage plan {p:?}: expected core {j} from feature {lo}, found {part:?}");
+            lo = part.map_or(lo, |q| q.2);
+            k += 1;
+        }
+        assert_eq!(lo, features[j].max(1), "stage plan {p:?}: core {j} has {} features", features[j]);
+    }
+    assert_eq!(k, flat.len(), "stage plan {p:?}: parts beyond the cores of {order:?}");
+}
+
+/// Per core id: updates plus [`ITEM_COST`] per item (whole cores).
+fn order_costs(order: &[usize], updates: &[u64], items: &[u64]) -> Vec<u64> {
+    let mut c = vec![0u64; updates.len()];
+    for &j in order {
+        c[j] = updates[j].saturating_add(ITEM_COST.saturating_mul(items[j]));
+    }
+    c
+}
+
 /// A failed streaming run.
 #[derive(Debug)]
 pub enum StreamError<E> {
@@ -285,8 +415,11 @@ pub struct RunReport {
     pub items: u64,
     /// Host output events produced.
     pub outputs: u64,
-    /// The cores of each pipeline stage (one stage = sequential).
+    /// The cores of each pipeline stage (one stage = sequential); a core
+    /// cut by features is listed in every stage holding a part of it.
     pub stages: Vec<Vec<usize>>,
+    /// Pipeline: each stage's `(core, lo, hi)` feature ranges.
+    pub parts: Vec<Vec<Part>>,
     /// Why the run was sequential, if it was despite `threads` ≥ 2.
     pub fallback: Option<Fallback>,
     /// Items run sequentially before the pipeline started.
@@ -298,8 +431,11 @@ pub struct RunReport {
 enum Msg<E> {
     Host { t: u64, item: HostInput },
     Core { core: u8, item: CoreItem },
+    /// An output of an earlier stage's part of a shared core, sent before the item that caused it.
+    Output { core: u8, o: CoreOutput },
     Out(Timed<HostOutput>),
-    Fail(StreamError<E>),
+    /// Boxed: keeps every message small (they are copied through the channels).
+    Fail(Box<StreamError<E>>),
 }
 
 /// A batching sender with recycled buffers.
@@ -358,10 +494,11 @@ where
     } else {
         thread_rule(chip.config())
     };
+    let features: Vec<usize> = (0..chip.n_cores()).map(|j| chip.core(j).map_or(0, |c| c.layer().f as usize)).collect();
+    let max_f = features.iter().copied().max().unwrap_or(0);
     // The feature split needs no warm-up: every thread gets a share of every core.
     if let Ok(order) = &rule {
-        let max_f = order.iter().filter_map(|&j| chip.core(j)).map(|c| c.layer().f as usize).max().unwrap_or(0);
-        if opts.mode != ThreadMode::Pipeline && max_f >= 2 {
+        if opts.mode == ThreadMode::Split && max_f >= 2 {
             let workers = threads.min(max_f);
             let shares = crate::split::shares(chip, order, workers);
             report.split = order.iter().map(|&j| (j, shares[j].clone())).collect();
@@ -372,7 +509,9 @@ where
             return result.map(|()| report);
         }
     }
-    let rule = rule.and_then(|order| if order.len() < 2 { Err(Fallback::OneCore) } else { Ok(order) });
+    // Stages need two cores, or for the cut pipeline a core with two features.
+    let cut = opts.mode == ThreadMode::Auto;
+    let rule = rule.and_then(|order| if order.len() >= 2 || (cut && max_f >= 2) { Ok(order) } else { Err(Fallback::OneCore) });
     let mut buf = Vec::new();
     let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| -> Result<(), StreamError<E>> {
         let ti = r.map_err(|error| StreamError::Input { index: report.items, error })?;
@@ -398,7 +537,8 @@ where
     };
     // Warm-up: sequential, measuring where the work is.
     let updates = |chip: &ChipModel| (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect::<Vec<u64>>();
-    let before = updates(chip);
+    let core_items = |chip: &ChipModel| (0..chip.n_cores()).map(|i| chip.core_counters(i).items_in).collect::<Vec<u64>>();
+    let (before, items_before) = (updates(chip), core_items(chip));
     let mut done = false;
     while report.items < opts.warmup_items {
         match inputs.next() {
@@ -414,7 +554,18 @@ where
     }
     report.warmup_items = report.items;
     let cost: Vec<u64> = updates(chip).iter().zip(&before).map(|(a, b)| a - b).collect();
-    let mut stages = partition(&order, &cost, threads);
+    let mut stages: Vec<Vec<Part>> = if cut {
+        let items: Vec<u64> = core_items(chip).iter().zip(&items_before).map(|(a, b)| a - b).collect();
+        match &opts.plan {
+            Some(p) => {
+                check_plan(&order, &features, p);
+                p.clone()
+            }
+            None => plan(&order, &features, &cost, &items, threads),
+        }
+    } else {
+        partition(&order, &cost, threads).into_iter().map(|s| s.into_iter().map(|j| (j, 0, features[j])).collect()).collect()
+    };
     if done || stages.len() < 2 {
         report.fallback = (!done).then_some(Fallback::Unbalanced);
         report.stages = vec![order];
@@ -424,8 +575,9 @@ where
         return Ok(report);
     }
     // Unconfigured cores belong to the first stage (it counts items sent to them).
-    stages[0].extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()));
-    report.stages = stages.iter().map(|s| s.iter().copied().filter(|&i| chip.core(i).is_some()).collect()).collect();
+    stages[0].extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()).map(|i| (i, 0, 0)));
+    report.parts = stages.iter().map(|s| s.iter().copied().filter(|p| chip.core(p.0).is_some()).collect()).collect();
+    report.stages = report.parts.iter().map(|s| s.iter().map(|p| p.0).collect()).collect();
     let (items, outputs, result) = run_pipeline(chip, &stages, opts.batch, inputs, &mut sink);
     report.items += items;
     report.outputs += outputs;
@@ -438,7 +590,7 @@ where
 }
 
 /// The pipelined part of a run: (items read, outputs given to the sink, result).
-fn run_pipeline<I, E, S>(chip: &mut ChipModel, stages: &[Vec<usize>], batch: usize, inputs: I, sink: &mut S) -> (u64, u64, Result<(), StreamError<E>>)
+fn run_pipeline<I, E, S>(chip: &mut ChipModel, stages: &[Vec<Part>], batch: usize, inputs: I, sink: &mut S) -> (u64, u64, Result<(), StreamError<E>>)
 where
     I: Iterator<Item = Result<Timed<HostInput>, E>> + Send,
     E: Send,
@@ -449,9 +601,15 @@ where
     let mut models: Vec<ChipModel> = stages
         .iter()
         .enumerate()
-        .map(|(k, local)| {
+        .map(|(k, parts)| {
+            // A core's first and last holders (module docs, cut pipeline).
+            let holders = |j: usize| stages.iter().enumerate().filter(move |(_, s)| s.iter().any(|p| p.0 == j)).map(|(h, _)| h);
+            let flagged: Vec<_> = parts
+                .iter()
+                .map(|&(j, lo, hi)| (j, lo, hi, holders(j).min() == Some(k), holders(j).max() == Some(k)))
+                .collect();
             let mut m = chip.clone();
-            m.make_stage(local, k == 0);
+            m.make_stage(&flagged, k == 0);
             m
         })
         .collect();
@@ -478,7 +636,7 @@ where
                         tx0.push(Msg::Host { t: ti.t, item: ti.item })
                     }
                     Err(error) => {
-                        let _ = tx0.push(Msg::Fail(StreamError::Input { index: *items_ref, error }));
+                        let _ = tx0.push(Msg::Fail(Box::new(StreamError::Input { index: *items_ref, error })));
                         break;
                     }
                 };
@@ -513,10 +671,10 @@ where
                         outputs += 1;
                     }
                     Msg::Fail(e) => {
-                        result = Err(e);
+                        result = Err(*e);
                         break 'recv;
                     }
-                    Msg::Host { .. } | Msg::Core { .. } => unreachable!("the last stage forwards only outputs and failures"),
+                    Msg::Host { .. } | Msg::Core { .. } | Msg::Output { .. } => unreachable!("the last stage forwards only outputs and failures"),
                 }
             }
             let _ = recycle.try_send(batch);
@@ -526,8 +684,24 @@ where
         drop(recycle);
         handles.into_iter().map(|h| h.join().expect("pipeline stage panicked")).collect()
     });
-    for m in finished {
+    // Slices of shared cores go back into their whole cores; the rest as before.
+    let mut slices: Vec<Vec<(usize, crate::core::CoreModel)>> = vec![Vec::new(); chip.n_cores()];
+    let mut counts = vec![(0u64, 0u64); chip.n_cores()];
+    for mut m in finished {
+        for j in 0..chip.n_cores() {
+            if let Some((lo, slice, first, items, errors)) = m.take_part(j) {
+                slices[j].push((lo, slice));
+                if first {
+                    counts[j] = (items, errors);
+                }
+            }
+        }
         chip.absorb_stage(m, &base);
+    }
+    for (j, s) in slices.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
+        if let Some(core) = chip.core_mut(j) {
+            core.absorb_slices(s, counts[j].0, counts[j].1);
+        }
     }
     if let Err(StreamError::Item { index, .. }) | Err(StreamError::Input { index, .. }) = &result {
         items = *index;
@@ -549,7 +723,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                     // Only the first stage checks items; a bad one never leaves it.
                     if model.is_first_stage() {
                         if let Err(error) = check_item(&item, model.n_cores()) {
-                            let _ = tx.push(Msg::Fail(StreamError::Item { index: index - 1, t, error }));
+                            let _ = tx.push(Msg::Fail(Box::new(StreamError::Item { index: index - 1, t, error })));
                             return;
                         }
                     }
@@ -572,6 +746,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                         emit(model, t, &outs, tx)
                     }
                 }
+                Msg::Output { core, o } => model.take_forwarded_output(core.into(), o) || tx.push(Msg::Output { core, o }),
                 Msg::Out(o) => tx.push(Msg::Out(o)),
                 Msg::Fail(e) => {
                     let _ = tx.push(Msg::Fail(e));
@@ -596,8 +771,12 @@ fn emit<E>(model: &mut ChipModel, t: u64, outs: &[HostOutput], tx: &mut Tx<E>) -
             return false;
         }
     }
-    for (core, item) in model.outbox.drain(..) {
-        if !tx.push(Msg::Core { core: core as u8, item }) {
+    for f in model.outbox.drain(..) {
+        let m = match f {
+            Forward::Item(core, item) => Msg::Core { core: core as u8, item },
+            Forward::Output(core, o) => Msg::Output { core: core as u8, o },
+        };
+        if !tx.push(m) {
             return false;
         }
     }

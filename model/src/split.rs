@@ -140,7 +140,7 @@ const LOW_BITS: u32 = 2 * XY_BITS + F_BITS;
 /// 3) for a spike input (oy descending, ox descending, f ascending), for a
 /// leak tick (f, y, x) ascending; a read has one answer.
 #[inline]
-fn merge_key(pos: usize, spike_input: bool, o: &CoreOutput) -> u64 {
+pub(crate) fn merge_key(pos: usize, spike_input: bool, o: &CoreOutput) -> u64 {
     let xy_max = (1u64 << XY_BITS) - 1;
     let low = match *o {
         CoreOutput::Spike { f, x, y } if spike_input => {

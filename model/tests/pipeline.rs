@@ -1,9 +1,10 @@
-//! Threads: the pipelined and the feature-split runs give the sequential
-//! model's result exactly (host outputs in order with timestamps, final
-//! states, every counter) on random fan-in-free chips, including features
-//! fewer than threads and odd feature counts, and fall back to one thread,
-//! saying why, when the rule does not hold (fan-in, cycles, several
-//! host-output cores).
+//! Threads: the pipelined (whole cores, or cores cut by features between
+//! stages) and the feature-split runs give the sequential model's result
+//! exactly (host outputs in order with timestamps, final states, every
+//! counter) on random fan-in-free chips, including features fewer than
+//! threads, odd feature counts and random cut points (a core over up to four
+//! stages), and fall back to one thread, saying why, when the rule does not
+//! hold (fan-in, cycles, several host-output cores).
 
 mod common;
 
@@ -13,7 +14,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use spikehdl_model::config::{ChipConfig, Xy};
-use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, RunReport, StreamError, StreamOptions, ThreadMode};
+use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, Part, RunReport, StreamError, StreamOptions, ThreadMode};
 use spikehdl_model::{bench_net, ChipModel, HostInput, HostOutput, Timed, ValidConfig};
 
 type Outcome = (Vec<Timed<HostOutput>>, Vec<Option<Vec<i16>>>, Vec<spikehdl_model::core::CoreCounters>, spikehdl_model::chip::RouterCounters);
@@ -169,6 +170,32 @@ fn case_with(fan_in: bool) -> impl Strategy<Value = Case> {
         })
 }
 
+/// A random legal stage plan over the cores of `order` (F from `cfg`): up to
+/// `stages` − 1 cuts, each at a random point of the concatenated feature
+/// lists, so half land inside a core (and two or three can cut the same
+/// core, making middle holders) and some between cores.
+fn random_plan(cfg: &ValidConfig, order: &[usize], stages: usize, seed: u64) -> Vec<Vec<Part>> {
+    let f = |j: usize| cfg.layers[j].as_ref().map_or(1, |l| l.f as usize);
+    let units: Vec<(usize, usize)> = order.iter().flat_map(|&j| (0..f(j)).map(move |x| (j, x))).collect();
+    let mut rng = bench_net::Rng::new(seed);
+    let mut cuts: Vec<usize> = (0..stages.saturating_sub(1)).map(|_| 1 + rng.below(units.len().max(2) as u64 - 1) as usize).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.retain(|&c| c < units.len());
+    let mut plan: Vec<Vec<Part>> = vec![Vec::new()];
+    for (u, &(j, x)) in units.iter().enumerate() {
+        if cuts.contains(&u) {
+            plan.push(Vec::new());
+        }
+        let stage = plan.last_mut().expect("a stage");
+        match stage.last_mut() {
+            Some(p) if p.0 == j => p.2 = x + 1,
+            _ => stage.push((j, x, x + 1)),
+        }
+    }
+    plan
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -178,17 +205,24 @@ proptest! {
         warm in 0u64..20,
         batch in 1usize..9,
         threads in 2usize..5,
-        split in any::<bool>(),
+        how in 0u8..4,
+        plan_seed in any::<u64>(),
     ) {
         let cfg = valid(&c.cfg);
         let order = spikehdl_model::pipeline::thread_rule(&cfg);
         prop_assert!(order.is_ok(), "generated chips are fan-in free with one host core: {:?}", order);
         let (want, _, e1) = run(&cfg, &c.items, StreamOptions::threads(1));
         prop_assert!(e1.is_none());
-        let mode = if split { ThreadMode::Split } else { ThreadMode::Pipeline };
+        // 0: whole-core pipeline, 1: feature split, 2: cut pipeline on a random plan, 3: cut pipeline as planned.
+        let split = how == 1;
+        let mode = [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Auto, ThreadMode::Auto][how as usize];
+        let plan = (how == 2).then(|| random_plan(&cfg, order.as_ref().expect("rule holds"), threads, plan_seed));
         // The split batch is small so that a run crosses many batch boundaries.
-        let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, ..StreamOptions::threads(threads) };
+        let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, plan: plan.clone(), ..StreamOptions::threads(threads) };
         let (got, report, e2) = run(&cfg, &c.items, opts);
+        if let Some(p) = plan.filter(|p| p.len() >= 2 && report.warmup_items < c.items.len() as u64) {
+            prop_assert_eq!(&report.parts, &p, "the run used another plan");
+        }
         prop_assert!(e2.is_none());
         // The split needs a core with two features to share; else it pipelines.
         let shareable = cfg.layers.iter().flatten().any(|l| l.f >= 2);
@@ -229,11 +263,103 @@ fn split_merges_the_spikes_of_one_input_by_tap_then_feature() {
     let cfg = valid(&config(vec![Some(l)]));
     let items: Vec<_> = (0..20).map(|t| Timed { t, item: host_spike(0, 0, (t % 4) as u16, (t / 4 % 4) as u16) }).collect();
     let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
-    let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 3, ..StreamOptions::threads(2) });
+    let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 3, mode: ThreadMode::Split, ..StreamOptions::threads(2) });
     assert_eq!(report.split, vec![(0, vec![(0, 0, 2), (1, 2, 4)])]);
     let fs: Vec<u16> = want.0.iter().take(8).map(|o| if let HostOutput::Spike { f, .. } = o.item { f } else { 99 }).collect();
     assert_eq!(fs, [0, 1, 2, 3, 0, 1, 2, 3], "every tap spikes in every feature");
     assert!(got == want, "split outputs differ from the sequential ones");
+}
+
+#[test]
+fn cut_pipeline_merges_the_parts_of_a_core_in_the_cores_order() {
+    // The same all-spiking core as above (F = 4), cut between stages at
+    // every legal place, over two and three stages (a middle holder); with
+    // leak ticks (every neuron, by feature), reads and writes of features on
+    // either side of a cut, and items outside the shapes (counted once).
+    // Concatenating the parts instead of merging them fails here.
+    let mut l = layer(1, 4, 4, 4, 3, (1, 1), (1, 1));
+    set_weights(&mut l, |_, _, _, _| 100);
+    l.threshold_high = 50;
+    l.threshold_low = -50;
+    l.leak_enable = true;
+    l.biases = Some(vec![60, -5, 60, 7]);
+    l.destinations[0] = to_host(1, 0);
+    let cfg = valid(&config(vec![Some(l)]));
+    let items: Vec<_> = (0..40u64)
+        .map(|t| {
+            let (x, y) = ((t % 4) as u16, (t / 4 % 4) as u16);
+            let item = match t % 9 {
+                3 => HostInput::LeakTick,
+                5 => HostInput::ReadNeuron { layer: 0, f: (t % 5) as u16, x, y },
+                7 => HostInput::WriteNeuron { layer: 0, f: (t % 4) as u16, x, y, value: 40 },
+                8 => host_spike(0, 0, x + 3, y),
+                _ => host_spike(0, 0, x, y),
+            };
+            Timed { t, item }
+        })
+        .collect();
+    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    assert!(want.2[0].errors > 0, "some items lie outside the shapes");
+    let plans: Vec<Vec<Vec<Part>>> = vec![
+        vec![vec![(0, 0, 1)], vec![(0, 1, 4)]],
+        vec![vec![(0, 0, 2)], vec![(0, 2, 4)]],
+        vec![vec![(0, 0, 3)], vec![(0, 3, 4)]],
+        vec![vec![(0, 0, 1)], vec![(0, 1, 3)], vec![(0, 3, 4)]],
+    ];
+    for plan in plans {
+        let threads = plan.len();
+        let opts = StreamOptions { warmup_items: 2, batch: 3, plan: Some(plan.clone()), ..StreamOptions::threads(threads) };
+        let (got, report, err) = run(&cfg, &items, opts);
+        assert_eq!(err, None);
+        assert_eq!(report.parts, plan);
+        assert!(got == want, "plan {plan:?}: outputs, states or counters differ from the sequential run");
+    }
+}
+
+#[test]
+fn benchmark_network_cut_pipeline_matches() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
+    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    assert!(!want.0.is_empty());
+    let plans: Vec<Vec<Vec<Part>>> = vec![
+        vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]],
+        vec![vec![(0, 0, 16), (3, 0, 7)], vec![(3, 7, 32), (5, 0, 40)], vec![(5, 40, 64), (6, 0, 10)]],
+    ];
+    for plan in plans {
+        let threads = plan.len();
+        let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 256, plan: Some(plan.clone()), ..StreamOptions::threads(threads) });
+        assert_eq!(report.parts, plan);
+        assert!(report.fallback.is_none());
+        assert!(got.0 == want.0, "host outputs differ");
+        assert!(got.1 == want.1, "states differ");
+        assert_eq!(got.2, want.2);
+        assert_eq!(got.3, want.3);
+    }
+    // As planned (whatever the plan): the same result.
+    let (got, report, _) = run(&cfg, &items, StreamOptions::threads(2));
+    assert!(report.fallback.is_none() && report.stages.len() == 2, "{report:?}");
+    assert!(got == want, "planned run differs");
+}
+
+#[test]
+fn plan_cuts_a_dominant_core_only_when_the_model_says_it_pays() {
+    use spikehdl_model::pipeline::{plan, ITEM_COST};
+    // One core: nothing to pipeline without a cut; with cheap items the two
+    // halves balance the stages.
+    let p = plan(&[0], &[64], &[1_000_000_000], &[1_000], 2);
+    assert_eq!(p, vec![vec![(0, 0, 32)], vec![(0, 32, 64)]]);
+    // Expensive items (each part pays them): the cut cannot pay, one stage.
+    let p = plan(&[0], &[64], &[1_000], &[1_000_000], 2);
+    assert_eq!(p, vec![vec![(0, 0, 64)]]);
+    // Two cores of equal cost: whole cores, no cut.
+    let p = plan(&[0, 1], &[8, 8], &[1_000_000, 1_000_000], &[10, 10], 2);
+    assert_eq!(p, vec![vec![(0, 0, 8)], vec![(1, 0, 8)]]);
+    // One light core and one heavy one: the heavy one is cut, on a multiple of 16.
+    let p = plan(&[0, 1], &[16, 64], &[100_000, 10_000_000_000], &[100, 100], 2);
+    assert_eq!(p.len(), 2);
+    assert!(p[0].contains(&(0, 0, 16)) && p[0].last().is_some_and(|&(j, lo, hi)| j == 1 && lo == 0 && hi % 16 == 0), "{p:?}");
+    assert!(ITEM_COST > 0);
 }
 
 #[test]
@@ -243,7 +369,7 @@ fn benchmark_network_splits_and_matches() {
     let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
     assert!(!want.0.is_empty());
     for threads in [2, 3] {
-        let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 1000, ..StreamOptions::threads(threads) });
+        let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 1000, mode: ThreadMode::Split, ..StreamOptions::threads(threads) });
         assert_eq!(report.split.len(), 4, "{report:?}");
         assert!(report.fallback.is_none());
         assert!(got.0 == want.0, "host outputs differ");
@@ -337,8 +463,10 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     let (want, _, e1) = run(&cfg, &items, StreamOptions::threads(1));
     let e1 = e1.expect("sequential run fails");
     assert!(e1.starts_with("input item 25000 "), "{e1}");
-    for mode in [ThreadMode::Pipeline, ThreadMode::Split] {
-        let (got, _, e2) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, ..StreamOptions::threads(2) });
+    let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
+    for mode in [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Auto] {
+        let plan = (mode == ThreadMode::Auto).then(|| cut.clone());
+        let (got, _, e2) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, plan, ..StreamOptions::threads(2) });
         assert_eq!(e2.as_deref(), Some(e1.as_str()), "{mode:?}");
         assert!(got.0 == want.0, "outputs before the bad item differ ({mode:?})");
     }
@@ -353,10 +481,12 @@ fn an_input_error_stops_every_mode_after_the_items_before_it() {
     let fail_at = 12_345;
     let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
     let mut results = Vec::new();
-    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split)] {
+    let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
+    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split), (2, ThreadMode::Auto)] {
         let mut chip = ChipModel::new(&cfg);
         let mut out = Vec::new();
-        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, ..StreamOptions::threads(threads) };
+        let plan = (threads == 2 && mode == ThreadMode::Auto).then(|| cut.clone());
+        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, plan, ..StreamOptions::threads(threads) };
         let r = run_stream(&mut chip, &opts, stream(), |o| {
             out.push(*o);
             Ok(())

@@ -41,6 +41,9 @@ struct Fig {
     per_core: Vec<u64>,
     outputs: u64,
     stages: Vec<Vec<usize>>,
+    /// Pipeline: each stage's (core, lo, hi) feature ranges, and each core's F.
+    parts: Vec<Vec<(usize, usize, usize)>>,
+    features: Vec<usize>,
     split: Vec<(usize, Vec<(usize, usize, usize)>)>,
 }
 
@@ -72,7 +75,8 @@ fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threa
         let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
         let per_core = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect();
         if best.as_ref().is_none_or(|b| secs < b.secs) {
-            best = Some(Fig { secs, cpu, per_core, outputs, stages: rep.stages, split: rep.split });
+            let features = (0..chip.n_cores()).map(|i| chip.core(i).map_or(0, |c| c.layer().f as usize)).collect();
+            best = Some(Fig { secs, cpu, per_core, outputs, stages: rep.stages, parts: rep.parts, features, split: rep.split });
         }
     }
     Ok(best.expect("one run"))
@@ -134,6 +138,7 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
     }
     rows.push((best, threads.max(2), ThreadMode::Split));
     rows.push((best, threads.max(2), ThreadMode::Pipeline));
+    rows.push((best, threads.max(2), ThreadMode::Auto));
     let mut scalar_secs = None;
     let mut one_thread_best = None;
     for (level, th, mode) in rows {
@@ -154,7 +159,8 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
         let how = match (th, mode) {
             (1, _) => String::new(),
             (_, ThreadMode::Pipeline) => " pipeline".into(),
-            _ => " feature split".into(),
+            (_, ThreadMode::Auto) => " cut pipeline".into(),
+            (_, ThreadMode::Split) => " feature split".into(),
         };
         println!(
             "{:<31} {:>8.3} {:>7.2} {:>9.2} {:>12.3} {:>12.0} {:>9.1}x  {}",
@@ -169,7 +175,15 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
         );
         if th > 1 {
             if f.split.is_empty() {
-                println!("  pipeline stages (cores): {}", stages.join(" "));
+                let parts: Vec<String> = f
+                    .parts
+                    .iter()
+                    .map(|s| {
+                        let p: Vec<String> = s.iter().map(|&(j, lo, hi)| if (lo, hi) == (0, f.features[j]) { format!("{j}") } else { format!("{j} f{lo}..{hi}") }).collect();
+                        format!("[{}]", p.join(", "))
+                    })
+                    .collect();
+                println!("  pipeline stages (cores, feature ranges of cut cores): {}", parts.join(" "));
             } else {
                 let shares: Vec<String> = f
                     .split
