@@ -4,19 +4,29 @@
 //! [`run_stream`] pulls host input items from an iterator, runs them through
 //! a [`ChipModel`] and hands every host output to a sink as it is produced:
 //! memory stays flat with the length of the input. With `threads` ≥ 2 and
-//! the rule below satisfied it runs in one of two ways ([`ThreadMode`]),
+//! the rule below satisfied it runs in one of three ways ([`ThreadMode`]),
 //! plus one thread that reads the input:
-//! - **feature split** (the default): every core's output features are
-//!   shared out between the threads, each owning the neurons of its share;
-//!   all threads see the same items in the same order, batch by batch, and
-//!   the spikes of each input item are merged back into the sequential
-//!   order (by kernel row, column, then feature, as spec §4 emits them; a
-//!   leak tick's by feature, y, x) — see [`crate::split`]. One dominant
-//!   core runs on every thread, and so does a single-core chip;
-//! - **core pipeline** (when no core has two features to share, or asked
-//!   for): the cores are split into pipeline stages, one thread each,
-//!   connected by bounded channels (batches of messages, recycled: no
-//!   allocation in the steady state).
+//! - **pipeline, cores cut where it pays** (the default): the cores in
+//!   topological order become pipeline stages, one thread each, connected
+//!   by bounded channels (batches of messages, recycled: no allocation in
+//!   the steady state). [`plan`] may cut a dominant core by output features
+//!   between consecutive stages: each stage holds a slice (ascending
+//!   feature ranges in ascending stages); the first holder checks shapes,
+//!   counts the core's items and takes its direct host items; every holder
+//!   runs its slice on each item and merges its outputs with those of the
+//!   holders before it (sent ahead of the item) into the core's order (a
+//!   spike's by kernel row, column, feature, spec §4; a leak tick's by
+//!   feature first, so the earlier holders' come first; a read has one
+//!   answer); the last holder routes them. Whole-core stages only unless
+//!   the cost model says the cut beats them clearly;
+//! - **whole-core pipeline** ([`ThreadMode::Pipeline`]): the same without cuts;
+//! - **feature split** ([`ThreadMode::Split`]): every core's output
+//!   features are shared out between the threads, each owning the neurons
+//!   of its share; all threads see the same items in the same order, batch
+//!   by batch, and the spikes of each input item are merged back into the
+//!   sequential order — see [`crate::split`]. Every thread pays every item's
+//!   fixed costs and routing, so on the benchmark network it is slower than
+//!   one thread on a 2-CPU machine (`docs/benchmarks.md`).
 //!
 //! **The thread rule [decision, project]** ([`thread_rule`]; the pipeline
 //! also needs two configured cores, [`pipeline_rule`]): threads are used
@@ -37,7 +47,7 @@
 //!    delivered in input order, so the host output sequence is the
 //!    sequential one, timestamps included.
 //!
-//! The same two conditions make the feature split exact: each core's item
+//! The same two conditions make cut cores and the feature split exact: each core's item
 //! list for a batch is rebuilt from its direct host items and its one
 //! source's merged outputs, and an item's host outputs come from one core.
 //! Neurons are independent, so cutting a core by features changes no state,
@@ -50,9 +60,10 @@
 //! not reproduce it), and with two host-output cores the interleaving of
 //! their outputs inside one item would.
 //!
-//! Stages are contiguous runs of the cores in topological order, balanced
-//! by the synaptic updates each core did during a sequential warm-up
-//! ([`WARMUP_ITEMS`] items or [`WARMUP_UPDATES`] updates, whichever first).
+//! Stages are contiguous runs of the cores (or core parts) in topological
+//! order, balanced by the synaptic updates and items each core had during a
+//! sequential warm-up ([`WARMUP_ITEMS`] items or [`WARMUP_UPDATES`]
+//! updates, whichever first); see [`plan`] and [`ITEM_COST`].
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 

@@ -29,7 +29,7 @@ pub struct Args {
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
-    /// Model threads (feature split or pipeline stages; default: all CPUs). Results are the same for any N.
+    /// Model threads: pipeline stages, a core cut by features between stages where that pays (default: all CPUs). Results are the same for any N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     threads: Option<u64>,
     /// Neuron update loop: scalar, portable, avx2 or avx512 (default: the fastest this CPU has).
@@ -211,6 +211,7 @@ pub fn summarize_stream(s: &Streamed) -> serde_json::Value {
         "updates_per_second": if secs > 0.0 { total_updates as f64 / secs } else { 0.0 },
         "kernel": level,
         "stages": s.report.stages,
+        "stage_parts": s.report.parts,
         "feature_split": s.report.split,
         "sequential_because": s.report.fallback.as_ref().map(|f| f.to_string()),
         "peak_rss_bytes": peak_rss_bytes(),
@@ -248,11 +249,17 @@ fn print_summary(s: &serde_json::Value) {
         s["seconds"].as_f64().unwrap_or(0.0),
         s["updates_per_second"].as_f64().unwrap_or(0.0) / 1e6
     );
-    let stages: Vec<String> = s["stages"]
+    // [[[core, lo, hi], ...], ...]: a core held by several stages shows its feature range.
+    let parts: Vec<Vec<(u64, u64, u64)>> = s["stage_parts"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|st| st.as_array().into_iter().flatten().map(|c| c.to_string()).collect::<Vec<_>>().join(","))
+        .map(|st| st.as_array().into_iter().flatten().map(|p| (p[0].as_u64().unwrap_or(0), p[1].as_u64().unwrap_or(0), p[2].as_u64().unwrap_or(0))).collect())
+        .collect();
+    let holders = |j: u64| parts.iter().filter(|st| st.iter().any(|p| p.0 == j)).count();
+    let stages: Vec<String> = parts
+        .iter()
+        .map(|st| st.iter().map(|&(j, lo, hi)| if holders(j) > 1 { format!("{j} f{lo}..{hi}") } else { j.to_string() }).collect::<Vec<_>>().join(", "))
         .collect();
     // [[core, [[thread, lo, hi], ...]], ...]
     let split: Vec<String> = s["feature_split"]
