@@ -6,10 +6,11 @@
 //! memory stays flat with the length of the input. With `threads` ≥ 2 and
 //! the rule below satisfied it runs in one of three ways ([`ThreadMode`]),
 //! plus one thread that reads the input:
-//! - **pipeline, cores cut where it pays** (the default): the cores in
-//!   topological order become pipeline stages, one thread each, connected
-//!   by bounded channels (batches of messages, recycled: no allocation in
-//!   the steady state). [`plan`] may cut a dominant core by output features
+//! - **whole-core pipeline** (the default, [`ThreadMode::Auto`] and
+//!   [`ThreadMode::Pipeline`]): the cores in topological order become
+//!   pipeline stages, one thread each, connected by bounded channels
+//!   (batches of messages, recycled: no allocation in the steady state);
+//! - **cut pipeline** ([`ThreadMode::Cut`]): the same, but [`plan`] may cut a dominant core by output features
 //!   between consecutive stages: each stage holds a slice (ascending
 //!   feature ranges in ascending stages); the first holder checks shapes,
 //!   counts the core's items and takes its direct host items; every holder
@@ -18,8 +19,11 @@
 //!   spike's by kernel row, column, feature, spec §4; a leak tick's by
 //!   feature first, so the earlier holders' come first; a read has one
 //!   answer); the last holder routes them. Whole-core stages only unless
-//!   the cost model says the cut beats them clearly;
-//! - **whole-core pipeline** ([`ThreadMode::Pipeline`]): the same without cuts;
+//!   the cost model says the cut beats them clearly. Not the default: on
+//!   the 2-CPU machine, where the input reader and the output writer share
+//!   the CPUs with the stages, a cut core's duplicated per-item work cost
+//!   more than the second stage gave, even on a one-core chip with 1 480
+//!   updates per item (`docs/benchmarks.md`);
 //! - **feature split** ([`ThreadMode::Split`]): every core's output
 //!   features are shared out between the threads, each owning the neurons
 //!   of its share; all threads see the same items in the same order, batch
@@ -96,7 +100,7 @@ pub struct StreamOptions {
     pub mode: ThreadMode,
     /// Feature split: host items per batch (see [`crate::split::SPLIT_BATCH`]).
     pub split_batch: usize,
-    /// Cut pipeline ([`ThreadMode::Auto`]): these stages instead of [`plan`]'s
+    /// Cut pipeline ([`ThreadMode::Cut`]): these stages instead of [`plan`]'s
     /// (tests and measurements). It must list the cores of the thread rule's
     /// order, each core's features `0..F` as ascending contiguous ranges in
     /// ascending stages, no stage empty; anything else is a programming
@@ -113,11 +117,14 @@ impl StreamOptions {
 /// How several threads share the work (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThreadMode {
-    /// The pipeline whose stages may cut a core by features ([`plan`]).
+    /// The default: the whole-core pipeline (measured the fastest on the
+    /// 2-CPU machine, `docs/benchmarks.md`).
     #[default]
     Auto,
     /// The pipeline of whole cores ([`partition`]).
     Pipeline,
+    /// The pipeline whose stages may cut a core by features ([`plan`]).
+    Cut,
     /// Features of every core shared between threads (pipeline if no core has two features).
     Split,
 }
@@ -521,7 +528,7 @@ where
         }
     }
     // Stages need two cores, or for the cut pipeline a core with two features.
-    let cut = opts.mode == ThreadMode::Auto;
+    let cut = opts.mode == ThreadMode::Cut;
     let rule = rule.and_then(|order| if order.len() >= 2 || (cut && max_f >= 2) { Ok(order) } else { Err(Fallback::OneCore) });
     let mut buf = Vec::new();
     let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| -> Result<(), StreamError<E>> {

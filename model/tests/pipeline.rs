@@ -215,7 +215,7 @@ proptest! {
         prop_assert!(e1.is_none());
         // 0: whole-core pipeline, 1: feature split, 2: cut pipeline on a random plan, 3: cut pipeline as planned.
         let split = how == 1;
-        let mode = [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Auto, ThreadMode::Auto][how as usize];
+        let mode = [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Cut, ThreadMode::Cut][how as usize];
         let plan = (how == 2).then(|| random_plan(&cfg, order.as_ref().expect("rule holds"), threads, plan_seed));
         // The split batch is small so that a run crosses many batch boundaries.
         let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, plan: plan.clone(), ..StreamOptions::threads(threads) };
@@ -308,7 +308,7 @@ fn cut_pipeline_merges_the_parts_of_a_core_in_the_cores_order() {
     ];
     for plan in plans {
         let threads = plan.len();
-        let opts = StreamOptions { warmup_items: 2, batch: 3, plan: Some(plan.clone()), ..StreamOptions::threads(threads) };
+        let opts = StreamOptions { warmup_items: 2, batch: 3, mode: ThreadMode::Cut, plan: Some(plan.clone()), ..StreamOptions::threads(threads) };
         let (got, report, err) = run(&cfg, &items, opts);
         assert_eq!(err, None);
         assert_eq!(report.parts, plan);
@@ -328,7 +328,7 @@ fn benchmark_network_cut_pipeline_matches() {
     ];
     for plan in plans {
         let threads = plan.len();
-        let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 256, plan: Some(plan.clone()), ..StreamOptions::threads(threads) });
+        let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 256, mode: ThreadMode::Cut, plan: Some(plan.clone()), ..StreamOptions::threads(threads) });
         assert_eq!(report.parts, plan);
         assert!(report.fallback.is_none());
         assert!(got.0 == want.0, "host outputs differ");
@@ -337,7 +337,7 @@ fn benchmark_network_cut_pipeline_matches() {
         assert_eq!(got.3, want.3);
     }
     // As planned (whatever the plan): the same result.
-    let (got, report, _) = run(&cfg, &items, StreamOptions::threads(2));
+    let (got, report, _) = run(&cfg, &items, StreamOptions { mode: ThreadMode::Cut, ..StreamOptions::threads(2) });
     assert!(report.fallback.is_none() && report.stages.len() == 2, "{report:?}");
     assert!(got == want, "planned run differs");
 }
@@ -464,8 +464,8 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     let e1 = e1.expect("sequential run fails");
     assert!(e1.starts_with("input item 25000 "), "{e1}");
     let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
-    for mode in [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Auto] {
-        let plan = (mode == ThreadMode::Auto).then(|| cut.clone());
+    for mode in [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Cut] {
+        let plan = (mode == ThreadMode::Cut).then(|| cut.clone());
         let (got, _, e2) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, plan, ..StreamOptions::threads(2) });
         assert_eq!(e2.as_deref(), Some(e1.as_str()), "{mode:?}");
         assert!(got.0 == want.0, "outputs before the bad item differ ({mode:?})");
@@ -482,10 +482,10 @@ fn an_input_error_stops_every_mode_after_the_items_before_it() {
     let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
     let mut results = Vec::new();
     let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
-    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split), (2, ThreadMode::Auto)] {
+    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split), (2, ThreadMode::Cut)] {
         let mut chip = ChipModel::new(&cfg);
         let mut out = Vec::new();
-        let plan = (threads == 2 && mode == ThreadMode::Auto).then(|| cut.clone());
+        let plan = (mode == ThreadMode::Cut).then(|| cut.clone());
         let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, plan, ..StreamOptions::threads(threads) };
         let r = run_stream(&mut chip, &opts, stream(), |o| {
             out.push(*o);

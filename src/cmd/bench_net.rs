@@ -138,7 +138,7 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
     }
     rows.push((best, threads.max(2), ThreadMode::Split));
     rows.push((best, threads.max(2), ThreadMode::Pipeline));
-    rows.push((best, threads.max(2), ThreadMode::Auto));
+    rows.push((best, threads.max(2), ThreadMode::Cut));
     let mut scalar_secs = None;
     let mut one_thread_best = None;
     for (level, th, mode) in rows {
@@ -158,8 +158,8 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
         let stages: Vec<String> = f.stages.iter().map(|s| format!("{s:?}")).collect();
         let how = match (th, mode) {
             (1, _) => String::new(),
-            (_, ThreadMode::Pipeline) => " pipeline".into(),
-            (_, ThreadMode::Auto) => " cut pipeline".into(),
+            (_, ThreadMode::Pipeline | ThreadMode::Auto) => " pipeline".into(),
+            (_, ThreadMode::Cut) => " cut pipeline".into(),
             (_, ThreadMode::Split) => " feature split".into(),
         };
         println!(

@@ -29,7 +29,7 @@ pub struct Args {
     /// Write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
-    /// Model threads: pipeline stages, a core cut by features between stages where that pays (default: all CPUs). Results are the same for any N.
+    /// Model threads: cores as pipeline stages when the thread rule allows (default: all CPUs). Results are the same for any N.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     threads: Option<u64>,
     /// Neuron update loop: scalar, portable, avx2 or avx512 (default: the fastest this CPU has).
