@@ -66,7 +66,10 @@ fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threa
         }
         let mut outputs = 0u64;
         let (t0, c0) = (Instant::now(), cpu_seconds());
-        let opts = StreamOptions { mode, ..StreamOptions::threads(threads) };
+        // The cut pipeline row on two threads shows what cutting the dominant
+        // core costs: its plan would keep the cores whole on this network.
+        let plan = (mode == ThreadMode::Cut && threads == 2).then(|| vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]]);
+        let opts = StreamOptions { mode, plan, ..StreamOptions::threads(threads) };
         let rep = run_stream(&mut chip, &opts, events.iter().map(|&e| Ok::<_, std::convert::Infallible>(e)), |_o| {
             outputs += 1;
             Ok(())
@@ -159,6 +162,7 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
         let how = match (th, mode) {
             (1, _) => String::new(),
             (_, ThreadMode::Pipeline | ThreadMode::Auto) => " pipeline".into(),
+            (2, ThreadMode::Cut) => " cut pipeline (forced)".into(),
             (_, ThreadMode::Cut) => " cut pipeline".into(),
             (_, ThreadMode::Split) => " feature split".into(),
         };
