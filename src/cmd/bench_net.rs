@@ -40,7 +40,6 @@ struct Fig {
     cpu: f64,
     per_core: Vec<u64>,
     outputs: u64,
-    stages: Vec<Vec<usize>>,
     /// Pipeline: each stage's (core, lo, hi) feature ranges, and each core's F.
     parts: Vec<Vec<(usize, usize, usize)>>,
     features: Vec<usize>,
@@ -79,7 +78,7 @@ fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threa
         let per_core = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect();
         if best.as_ref().is_none_or(|b| secs < b.secs) {
             let features = (0..chip.n_cores()).map(|i| chip.core(i).map_or(0, |c| c.layer().f as usize)).collect();
-            best = Some(Fig { secs, cpu, per_core, outputs, stages: rep.stages, parts: rep.parts, features, split: rep.split });
+            best = Some(Fig { secs, cpu, per_core, outputs, parts: rep.parts, features, split: rep.split });
         }
     }
     Ok(best.expect("one run"))
@@ -158,7 +157,6 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
             .filter(|(_, &u)| u > 0)
             .map(|(i, &u)| format!("{i}: {:.0} M ({:.0}%)", u as f64 / 1e6, u as f64 / total as f64 * 100.0))
             .collect();
-        let stages: Vec<String> = f.stages.iter().map(|s| format!("{s:?}")).collect();
         let how = match (th, mode) {
             (1, _) => String::new(),
             (_, ThreadMode::Pipeline | ThreadMode::Auto) => " pipeline".into(),
