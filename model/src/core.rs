@@ -234,7 +234,10 @@ impl CoreModel {
         // Strides are powers of two (validated): shifts instead of divisions.
         let (sy_mask, sy_shift) = (l.stride_y as usize - 1, l.stride_y.trailing_zeros());
         let yp = (y + l.pad_y) as usize;
-        for ky in 0..k.min(yp + 1) {
+        // Rows with oy = (yp − ky)/stride ≥ H_out start no strip: skip them
+        // (a k = 8 readout on a 1×1 map has one valid row in eight).
+        let ky_lo = yp.saturating_sub((l.h_out as usize - 1) * l.stride_y as usize);
+        for ky in ky_lo..k.min(yp + 1) {
             let ny = yp - ky;
             if ny & sy_mask != 0 {
                 continue;

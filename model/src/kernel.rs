@@ -176,8 +176,7 @@ mod x86 {
 }
 
 /// Branch-free over the strip: 64-lane chunks, then 16- and 8-lane chunks,
-/// then a zero-weight-padded copy of the last < 8 lanes (padding lanes have
-/// weight 0, so they neither change nor spike).
+/// then the last < 8 lanes one at a time (the same [`lane`] rule).
 #[inline(always)]
 fn strip_body<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits: &mut [u64]) -> u64 {
     let n = s.len();
@@ -201,14 +200,13 @@ fn strip_body<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits:
         word |= chunk::<8, RTZ>(arr_mut(&mut s[i..i + 8]), arr(&w[i..i + 8]), th, tl) << (i % 64);
         i += 8;
     }
-    if i < n {
-        let r = n - i;
-        let mut sp = [0i16; 8];
-        let mut wp = [0i16; 8];
-        sp[..r].copy_from_slice(&s[i..]);
-        wp[..r].copy_from_slice(&w[i..]);
-        word |= chunk::<8, RTZ>(&mut sp, &wp, th, tl) << (i % 64);
-        s[i..].copy_from_slice(&sp[..r]);
+    // The last < 8 lanes one by one: a padded copy costs two memcpy calls,
+    // more than the lanes themselves (F = 10 readout cores, odd slices).
+    let base = i % 64;
+    for (l, (v, &wi)) in s[i..].iter_mut().zip(&w[i..]).enumerate() {
+        let (r, spike) = lane::<RTZ>(*v, wi, th, tl);
+        *v = r;
+        word |= u64::from(spike) << (base + l);
     }
     bits[n / 64] = word;
     any | word
@@ -224,21 +222,28 @@ fn arr<const L: usize>(s: &[i16]) -> &[i16; L] {
     s.try_into().expect("chunk length")
 }
 
+/// One lane of the rule, branch-free: (new state, spiked). A zero weight
+/// leaves the state as it is and never spikes.
+#[inline(always)]
+fn lane<const RTZ: bool>(v: i16, wi: i16, th: i16, tl: i16) -> (i16, bool) {
+    let sum = v.saturating_add(wi);
+    let spike = sum >= th;
+    // Every lane computes the subtract; only spiking lanes (sum ≥ th ≥ 1) keep it.
+    let reset = if RTZ { 0 } else { sum.wrapping_sub(th) };
+    let r = if spike { reset } else { sum };
+    let r = r.max(tl);
+    let live = wi != 0;
+    (if live { r } else { v }, spike & live)
+}
+
 /// L lanes (a multiple of 8, ≤ 64) of the rule; bit i of the result = lane i spiked.
 #[inline(always)]
 fn chunk<const L: usize, const RTZ: bool>(s: &mut [i16; L], w: &[i16; L], th: i16, tl: i16) -> u64 {
     let mut flags = [0u8; L];
     for i in 0..L {
-        let (v, wi) = (s[i], w[i]);
-        let sum = v.saturating_add(wi);
-        let spike = sum >= th;
-        // Every lane computes the subtract; only spiking lanes (sum ≥ th ≥ 1) keep it.
-        let reset = if RTZ { 0 } else { sum.wrapping_sub(th) };
-        let r = if spike { reset } else { sum };
-        let r = r.max(tl);
-        let live = wi != 0;
-        s[i] = if live { r } else { v };
-        flags[i] = (spike & live) as u8;
+        let (r, spike) = lane::<RTZ>(s[i], w[i], th, tl);
+        s[i] = r;
+        flags[i] = spike as u8;
     }
     // Spikes are rare (well under 1 % of updates on typical networks): skip
     // the fold when no lane spiked. The OR stays in vector registers.
