@@ -448,9 +448,10 @@ pub struct RunReport {
 
 enum Msg<E> {
     Host { t: u64, item: HostInput },
-    Core { core: u8, item: CoreItem },
+    /// `t`: the timestamp of the host item that caused it (DVS host items do not travel past the first stage).
+    Core { t: u64, core: u8, item: CoreItem },
     /// An output of an earlier stage's part of a shared core, sent before the item that caused it.
-    Output { core: u8, o: CoreOutput },
+    Output { t: u64, core: u8, o: CoreOutput },
     Out(Timed<HostOutput>),
     /// Boxed: keeps every message small (they are copied through the channels).
     Fail(Box<StreamError<E>>),
@@ -745,18 +746,28 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                             return;
                         }
                     }
-                    // Forward first: later stages must see the item before any event it causes.
-                    if !last && !tx.push(Msg::Host { t, item }) {
+                    // Forward first: later stages must see the item before any event it
+                    // causes. A DVS event concerns only the first stage (the DVS
+                    // layer's): the events it causes carry its timestamp.
+                    let dvs = matches!(item, HostInput::Dvs { .. });
+                    if !last && !(dvs && model.is_first_stage()) && !tx.push(Msg::Host { t, item }) {
                         return;
                     }
-                    outs.clear();
-                    // Checked above; acyclic, so the runaway guard cannot trigger either.
-                    let _ = model.accept(&item, &mut outs);
-                    emit(model, t, &outs, tx)
+                    // Only the first stage has the DVS layer: a DVS event is nothing
+                    // to a later one but its timestamp.
+                    if !model.is_first_stage() && matches!(item, HostInput::Dvs { .. }) {
+                        true
+                    } else {
+                        outs.clear();
+                        // Checked above; acyclic, so the runaway guard cannot trigger either.
+                        let _ = model.accept(&item, &mut outs);
+                        emit(model, t, &outs, tx)
+                    }
                 }
-                Msg::Core { core, item } => {
+                Msg::Core { t: tt, core, item } => {
+                    t = tt;
                     if model.is_remote(core.into()) {
-                        tx.push(Msg::Core { core, item })
+                        tx.push(Msg::Core { t, core, item })
                     } else {
                         outs.clear();
                         // Acyclic: the runaway guard cannot trigger.
@@ -764,7 +775,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                         emit(model, t, &outs, tx)
                     }
                 }
-                Msg::Output { core, o } => model.take_forwarded_output(core.into(), o) || tx.push(Msg::Output { core, o }),
+                Msg::Output { t, core, o } => model.take_forwarded_output(core.into(), o) || tx.push(Msg::Output { t, core, o }),
                 Msg::Out(o) => tx.push(Msg::Out(o)),
                 Msg::Fail(e) => {
                     let _ = tx.push(Msg::Fail(e));
@@ -784,6 +795,9 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
 }
 
 fn emit<E>(model: &mut ChipModel, t: u64, outs: &[HostOutput], tx: &mut Tx<E>) -> bool {
+    if outs.is_empty() && model.outbox.is_empty() {
+        return true;
+    }
     for &o in outs.iter() {
         if !tx.push(Msg::Out(Timed { t, item: o })) {
             return false;
@@ -791,8 +805,8 @@ fn emit<E>(model: &mut ChipModel, t: u64, outs: &[HostOutput], tx: &mut Tx<E>) -
     }
     for f in model.outbox.drain(..) {
         let m = match f {
-            Forward::Item(core, item) => Msg::Core { core: core as u8, item },
-            Forward::Output(core, o) => Msg::Output { core: core as u8, o },
+            Forward::Item(core, item) => Msg::Core { t, core: core as u8, item },
+            Forward::Output(core, o) => Msg::Output { t, core: core as u8, o },
         };
         if !tx.push(m) {
             return false;
