@@ -730,14 +730,13 @@ where
 
 /// One stage: processes messages in order, forwards what later stages need.
 fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, recycle: SyncSender<Vec<Msg<E>>>, tx: &mut Tx<E>) {
-    let mut t = 0u64;
     let mut index = 0u64;
     let mut outs: Vec<HostOutput> = Vec::new();
     for mut batch in rx.iter() {
         for m in batch.drain(..) {
+            // Every message that can cause outputs carries its host item's timestamp.
             let alive = match m {
-                Msg::Host { t: tt, item } => {
-                    t = tt;
+                Msg::Host { t, item } => {
                     index += 1;
                     // Only the first stage checks items; a bad one never leaves it.
                     if model.is_first_stage() {
@@ -764,8 +763,7 @@ fn stage_loop<E>(model: &mut ChipModel, last: bool, rx: Receiver<Vec<Msg<E>>>, r
                         emit(model, t, &outs, tx)
                     }
                 }
-                Msg::Core { t: tt, core, item } => {
-                    t = tt;
+                Msg::Core { t, core, item } => {
                     if model.is_remote(core.into()) {
                         tx.push(Msg::Core { t, core, item })
                     } else {
