@@ -22,21 +22,4 @@ pub mod stream;
 
 /// A tiny deterministic PRNG for stall patterns (seeded by proptest, so a
 /// failing case replays exactly).
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// True with probability `p_percent`/100.
-    pub fn chance(&mut self, p_percent: u8) -> bool {
-        (self.next() % 100) < u64::from(p_percent)
-    }
-}
+pub use spikehdl_model::rng::Rng;

@@ -36,6 +36,7 @@ pub mod pipeline;
 pub mod split;
 pub mod presets;
 pub mod prophesee_dat;
+pub mod rng;
 pub mod transform;
 pub mod validate;
 

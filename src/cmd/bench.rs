@@ -41,22 +41,7 @@ pub struct Args {
     rss_events: String,
 }
 
-/// A small deterministic PRNG (xorshift64*), so the workload is the same everywhere.
-pub struct Rng(u64);
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.max(1))
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use spikehdl_model::rng::Rng;
 
 fn conv(c: i64, size: i64, f: i64, th: i64, rng: &mut Rng, dest: DestinationConfig) -> CnnLayerConfig {
     let weights = (0..f)
