@@ -78,13 +78,13 @@ pub const CORE_TINY: CoreType = core("tiny", "small memories for fast tests", Co
 
 // The reference chip's cores (Sinabs `chips/dynapcnn.py`, `get_constraints`, spec §2).
 pub const CORE_REF_A: CoreType =
-    core("ref_a", "reference chip cores 0-2: 16Ki kernel / 64Ki neuron / 1Ki bias", CoreCapacity::new(16 * KI, 64 * KI, KI));
+    core("ref_a", "a core type of the reference chip (Sinabs constraints)", CoreCapacity::new(16 * KI, 64 * KI, KI));
 pub const CORE_REF_B: CoreType =
-    core("ref_b", "reference chip cores 3-4: 32Ki kernel / 32Ki neuron / 1Ki bias", CoreCapacity::new(32 * KI, 32 * KI, KI));
+    core("ref_b", "a core type of the reference chip (Sinabs constraints)", CoreCapacity::new(32 * KI, 32 * KI, KI));
 pub const CORE_REF_C: CoreType =
-    core("ref_c", "reference chip cores 5-6: 64Ki kernel / 16Ki neuron / 1Ki bias", CoreCapacity::new(64 * KI, 16 * KI, KI));
+    core("ref_c", "a core type of the reference chip (Sinabs constraints)", CoreCapacity::new(64 * KI, 16 * KI, KI));
 pub const CORE_REF_D: CoreType =
-    core("ref_d", "reference chip cores 7-8: 16Ki kernel / 16Ki neuron / 1Ki bias", CoreCapacity::new(16 * KI, 16 * KI, KI));
+    core("ref_d", "a core type of the reference chip (Sinabs constraints)", CoreCapacity::new(16 * KI, 16 * KI, KI));
 
 /// A core sized for an iCE40 UP5K: neuron state in SPRAM (4 × 16 Ki × 16 bit
 /// shared by two cores), kernels in EBR.
@@ -102,13 +102,13 @@ pub const CORE_FPGA_UP5K: CoreType = CoreType {
 // Block RAM of chip_ulx3s: 3 × (4 + 16 + 1) + 2 × (8 + 8 + 1) + 2 × (16 + 4 + 1)
 // + 2 × (4 + 4 + 1) = 157 EBR of 208 (75 %), leaving 51 for the host link.
 pub const CORE_ULX_A: CoreType =
-    core("ulx_a", "ECP5-85F (ULX3S) chip cores 0-2: 8Ki kernel / 16Ki neuron / 1Ki bias", CoreCapacity::new(8 * KI, 16 * KI, KI));
+    core("ulx_a", "a core type of the ULX3S chip (reference cores, memories scaled to an ECP5-85F)", CoreCapacity::new(8 * KI, 16 * KI, KI));
 pub const CORE_ULX_B: CoreType =
-    core("ulx_b", "ECP5-85F (ULX3S) chip cores 3-4: 16Ki kernel / 8Ki neuron / 1Ki bias", CoreCapacity::new(16 * KI, 8 * KI, KI));
+    core("ulx_b", "a core type of the ULX3S chip (reference cores, memories scaled to an ECP5-85F)", CoreCapacity::new(16 * KI, 8 * KI, KI));
 pub const CORE_ULX_C: CoreType =
-    core("ulx_c", "ECP5-85F (ULX3S) chip cores 5-6: 32Ki kernel / 4Ki neuron / 1Ki bias", CoreCapacity::new(32 * KI, 4 * KI, KI));
+    core("ulx_c", "a core type of the ULX3S chip (reference cores, memories scaled to an ECP5-85F)", CoreCapacity::new(32 * KI, 4 * KI, KI));
 pub const CORE_ULX_D: CoreType =
-    core("ulx_d", "ECP5-85F (ULX3S) chip cores 7-8: 8Ki kernel / 4Ki neuron / 1Ki bias", CoreCapacity::new(8 * KI, 4 * KI, KI));
+    core("ulx_d", "a core type of the ULX3S chip (reference cores, memories scaled to an ECP5-85F)", CoreCapacity::new(8 * KI, 4 * KI, KI));
 
 /// Every core type, in export order.
 pub const CORE_TYPES: &[CoreType] = &[

@@ -19,7 +19,8 @@ pub fn run() -> Result<u8> {
     }
     println!("core types (rtl/layer_core_<name>.v; cosim --per-core --preset, synth --preset):");
     for t in CORE_TYPES {
-        println!("{:<16} {}", t.name, t.description);
+        let c = t.capacity;
+        println!("{:<16} kernel {:>6}  neuron {:>6}  bias {:>5} words  {}", t.name, c.kernel_words, c.neuron_words, c.bias_words, t.description);
     }
     Ok(crate::EXIT_OK)
 }
