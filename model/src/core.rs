@@ -7,7 +7,7 @@
 //! spec's addresses (see [`crate::memory`]) are only an external view
 //! ([`CoreModel::neuron_memory_image`]).
 
-use crate::kernel::{count_bits, for_each_bit, Kernel, Level};
+use crate::kernel::{for_each_bit, Kernel, Level};
 use crate::neuron::{apply, NeuronParams};
 use crate::validate::Layer;
 
@@ -227,10 +227,9 @@ impl CoreModel {
     fn spike_strips(&mut self, c: u32, x: u32, y: u32, out: &mut Vec<CoreOutput>) {
         let l = &self.layer;
         let (k, f, w_out) = (l.k as usize, l.f as usize, l.w_out as usize);
-        let p = self.params;
-        let kernel = self.kernel;
+        let strip = self.kernel.bind(&self.params);
         let mut taps = 0usize;
-        let mut spikes = 0usize;
+        let out_before = out.len();
         // Strides are powers of two (validated): shifts instead of divisions.
         let (sy_mask, sy_shift) = (l.stride_y as usize - 1, l.stride_y.trailing_zeros());
         let yp = (y + l.pad_y) as usize;
@@ -261,11 +260,8 @@ impl CoreModel {
                 let wb = ((c as usize * k + ky) * k + (k - 1 - kx_hi)) * f;
                 let len = n * f;
                 taps += n;
-                let any = kernel.strip(&mut self.state[sb..sb + len], &self.weights_rev[wb..wb + len], &p, &mut self.bits);
+                let any = strip.run(&mut self.state[sb..sb + len], &self.weights_rev[wb..wb + len], &mut self.bits);
                 if any != 0 {
-                    let cnt = count_bits(&self.bits, 0, len);
-                    out.reserve(cnt);
-                    spikes += cnt;
                     // kx ascending is ox descending: the last tap of the strip first.
                     for j in (0..n).rev() {
                         let (ox, base) = ((ox_lo + j) as u16, j * f);
@@ -287,11 +283,8 @@ impl CoreModel {
                     taps += 1;
                     let wb = ((c as usize * k + ky) * k + kx) * f;
                     let sb = (oy * w_out + ox) * f;
-                    let any = kernel.strip(&mut self.state[sb..sb + f], &self.weights[wb..wb + f], &p, &mut self.bits);
+                    let any = strip.run(&mut self.state[sb..sb + f], &self.weights[wb..wb + f], &mut self.bits);
                     if any != 0 {
-                        let cnt = count_bits(&self.bits, 0, f);
-                        out.reserve(cnt);
-                        spikes += cnt;
                         for_each_bit(&self.bits, 0, f, |i| {
                             out.push(CoreOutput::Spike { f: i as u16, x: ox as u16, y: oy as u16 })
                         });
@@ -299,7 +292,7 @@ impl CoreModel {
                 }
             }
         }
-        self.counters.spikes_out += spikes as u64;
+        self.counters.spikes_out += (out.len() - out_before) as u64;
         self.counters.synaptic_updates += (taps * f) as u64;
     }
 

@@ -118,25 +118,54 @@ impl Kernel {
     /// Applies the update rule to every lane of the strip; see the module docs.
     #[inline]
     pub fn strip(self, state: &mut [i16], weights: &[i16], p: &NeuronParams, bits: &mut [u64]) -> u64 {
-        assert_eq!(state.len(), weights.len(), "strip: state and weight lengths differ");
-        assert!(bits.len() >= state.len().div_ceil(64), "strip: bit buffer too short");
-        let (th, tl) = (p.threshold_high, p.threshold_low);
-        match (self.0, p.return_to_zero) {
-            (Level::Scalar, _) => strip_scalar(state, weights, p, bits),
-            (Level::Portable, false) => strip_body::<false>(state, weights, th, tl, bits),
-            (Level::Portable, true) => strip_body::<true>(state, weights, th, tl, bits),
-            // SAFETY: a Kernel holds a vector level only if the CPU supports it (Kernel::new).
+        self.bind(p).run(state, weights, bits)
+    }
+
+    /// The loop of this level for one layer's parameters, resolved once so
+    /// that a core's many strips per input spike skip the dispatch.
+    #[inline]
+    pub fn bind(self, p: &NeuronParams) -> Strip {
+        let f: StripFn = match (self.0, p.return_to_zero) {
+            (Level::Scalar, false) => strip_scalar::<false>,
+            (Level::Scalar, true) => strip_scalar::<true>,
+            (Level::Portable, false) => portable::<false>,
+            (Level::Portable, true) => portable::<true>,
             #[cfg(target_arch = "x86_64")]
-            (Level::Avx2, false) => unsafe { x86::avx2::<false>(state, weights, th, tl, bits) },
+            (Level::Avx2, false) => x86::avx2::<false>,
             #[cfg(target_arch = "x86_64")]
-            (Level::Avx2, true) => unsafe { x86::avx2::<true>(state, weights, th, tl, bits) },
+            (Level::Avx2, true) => x86::avx2::<true>,
             #[cfg(target_arch = "x86_64")]
-            (Level::Avx512, false) => unsafe { x86::avx512::<false>(state, weights, th, tl, bits) },
+            (Level::Avx512, false) => x86::avx512::<false>,
             #[cfg(target_arch = "x86_64")]
-            (Level::Avx512, true) => unsafe { x86::avx512::<true>(state, weights, th, tl, bits) },
+            (Level::Avx512, true) => x86::avx512::<true>,
             #[cfg(not(target_arch = "x86_64"))]
             _ => unreachable!("Kernel::new admits no x86 level here"),
-        }
+        };
+        Strip { f, th: p.threshold_high, tl: p.threshold_low }
+    }
+}
+
+/// One level's loop (`unsafe`: the x86 builds need their CPU features; the
+/// others are safe fns coerced to it).
+type StripFn = unsafe fn(&mut [i16], &[i16], i16, i16, &mut [u64]) -> u64;
+
+/// A [`Kernel`] bound to one layer's thresholds and reset mode.
+#[derive(Clone, Copy)]
+pub struct Strip {
+    f: StripFn,
+    th: i16,
+    tl: i16,
+}
+
+impl Strip {
+    /// [`Kernel::strip`] without the per-call dispatch.
+    #[inline]
+    pub fn run(&self, state: &mut [i16], weights: &[i16], bits: &mut [u64]) -> u64 {
+        assert_eq!(state.len(), weights.len(), "strip: state and weight lengths differ");
+        assert!(bits.len() >= state.len().div_ceil(64), "strip: bit buffer too short");
+        // SAFETY: a Strip comes from a Kernel, which holds a vector level
+        // only if the CPU supports it (Kernel::new); the other levels are safe code.
+        unsafe { (self.f)(state, weights, self.th, self.tl, bits) }
     }
 }
 
@@ -147,7 +176,8 @@ impl Default for Kernel {
 }
 
 /// The reference: lane by lane through [`apply`].
-fn strip_scalar(state: &mut [i16], weights: &[i16], p: &NeuronParams, bits: &mut [u64]) -> u64 {
+fn strip_scalar<const RTZ: bool>(state: &mut [i16], weights: &[i16], th: i16, tl: i16, bits: &mut [u64]) -> u64 {
+    let p = &NeuronParams { threshold_high: th, threshold_low: tl, return_to_zero: RTZ };
     let mut any = 0;
     for (wi, (sc, wc)) in bits.iter_mut().zip(state.chunks_mut(64).zip(weights.chunks(64))) {
         let mut m = 0u64;
@@ -160,6 +190,11 @@ fn strip_scalar(state: &mut [i16], weights: &[i16], p: &NeuronParams, bits: &mut
         any |= m;
     }
     any
+}
+
+/// The baseline build (a safe fn; it coerces to the shared pointer type).
+fn portable<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits: &mut [u64]) -> u64 {
+    strip_body::<RTZ>(s, w, th, tl, bits)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -281,32 +316,6 @@ pub fn for_each_bit(bits: &[u64], start: usize, len: usize, mut f: impl FnMut(us
     }
 }
 
-/// Number of set bits in `start..start + len`.
-#[inline]
-pub fn count_bits(bits: &[u64], start: usize, len: usize) -> usize {
-    let mut n = 0;
-    for_each_bit_word(bits, start, len, |m| n += m.count_ones() as usize);
-    n
-}
-
-#[inline]
-fn for_each_bit_word(bits: &[u64], start: usize, len: usize, mut f: impl FnMut(u64)) {
-    let end = start + len;
-    let mut wi = start / 64;
-    while wi * 64 < end {
-        let mut m = bits[wi];
-        let lo = wi * 64;
-        if start > lo {
-            m &= !0u64 << (start - lo);
-        }
-        if end < lo + 64 {
-            m &= (1u64 << (end - lo)) - 1;
-        }
-        f(m);
-        wi += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,8 +329,6 @@ mod tests {
         got.clear();
         for_each_bit(&bits, 1, 65, |i| got.push(i));
         assert_eq!(got, vec![63, 64, 65]);
-        assert_eq!(count_bits(&bits, 63, 3), 3);
-        assert_eq!(count_bits(&bits, 0, 0), 0);
     }
 
     #[test]
