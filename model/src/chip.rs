@@ -262,31 +262,8 @@ impl ChipModel {
     }
 
     fn dvs_event(&mut self, x: u32, y: u32, p: u8, out: &mut Vec<HostOutput>) {
-        let Some(d) = self.cfg.dvs else { return };
-        self.router.dvs_in += 1;
-        let Some((c, x, y)) = dvs::transform(&d, x, y, p) else { return };
-        self.router.dvs_out += 1;
-        if d.monitor_enable {
-            out.push(HostOutput::Monitor { layer: DVS_LAYER, f: c, x, y });
-        }
-        let src = self.n_cores();
-        for j in d.destinations.into_iter().flatten() {
-            self.deliver(src, j.into(), c, x, y);
-        }
-    }
-
-    /// Delivers (c, x, y) to core j, or drops and counts it if outside j's input shape.
-    fn deliver(&mut self, src: usize, j: usize, c: u16, x: u16, y: u16) {
-        if fits(&self.cfg, j, c, x, y) {
-            self.router.delivered[j] += 1;
-            if self.remote[j] {
-                self.outbox.push(Forward::Item(j, CoreItem::Spike { c, x, y }));
-            } else {
-                self.queue.push_back((j, CoreItem::Spike { c, x, y }));
-            }
-        } else {
-            self.router.drops[src] += 1;
-        }
+        let Self { cfg, router, remote, outbox, queue, .. } = self;
+        dvs_event(cfg, router, x, y, p, |o| out.push(o), |j, it| fifo_push(remote, outbox, queue, j, it));
     }
 
     fn drain(&mut self, out: &mut Vec<HostOutput>) -> Result<(), ItemError> {
@@ -395,26 +372,197 @@ impl ChipModel {
         }
     }
 
-    /// Routes the outputs of core i (spec §5): a read's answer to the host,
-    /// a spike's monitor copy, then each enabled destination.
+    /// Routes the outputs of core i (spec §5), see [`route_outputs`].
     fn route_outputs(&mut self, i: usize, outs: &[CoreOutput], out: &mut Vec<HostOutput>) {
-        let l = self.cfg.layers[i].as_ref().expect("only configured cores emit");
-        let (monitor, dests): (bool, [Destination; 2]) = (l.monitor_enable, l.destinations);
-        let layer = i as u8;
-        for o in outs {
-            match *o {
-                CoreOutput::NeuronValue { f, x, y, value } => out.push(HostOutput::NeuronValue { layer, f, x, y, value }),
-                CoreOutput::Spike { f, x, y } => {
-                    if monitor {
-                        out.push(HostOutput::Monitor { layer, f, x, y });
+        let Self { cfg, router, remote, outbox, queue, .. } = self;
+        route_outputs(cfg, router, i, outs, |o| out.push(o), |j, it| fifo_push(remote, outbox, queue, j, it));
+    }
+
+    /// Layered runs, first step: checks the batch's host items up to the
+    /// first bad one (which is recorded in `b.failed` and ends the batch),
+    /// runs the DVS layer, and files every core's direct items.
+    ///
+    /// A layered run processes a batch of host items core by core: each
+    /// core runs all of its items of the batch ([`layered_cores`]) before
+    /// the next core starts, instead of every item running through the chip
+    /// before the next item. The cores must be run in
+    /// [`crate::pipeline::thread_rule`]'s order (no fan-in, no cycle, at most
+    /// one host-output core); then every core accepts the sequence
+    /// [`accept`](Self::accept) would give it, and [`Batch::outputs`] gives
+    /// the host outputs in the same order:
+    /// - item by item, a core's input for host item i is its direct item (a
+    ///   host spike, write, read or leak tick addressed to it, or a DVS
+    ///   event delivered to it) and then the events its one source emitted
+    ///   for item i, in emission order (a leak tick is queued to every core
+    ///   before any spike it causes). Layered, a core merges its direct
+    ///   items and its source's events by item index, direct first; its
+    ///   source ran earlier, so all of them are there;
+    /// - the host outputs of item i come from the DVS monitor and one core
+    ///   (or are one read answer), so a stable sort by item index restores
+    ///   their order.
+    ///
+    /// [`layered_cores`]: Self::layered_cores
+    pub(crate) fn layered_front(&mut self, b: &mut Batch) {
+        let n = self.n_cores();
+        b.direct.resize_with(n, Vec::new);
+        b.routed.resize_with(n, Vec::new);
+        b.failed = None;
+        let Self { cfg, router, cores, unconfigured_errors, .. } = self;
+        let Batch { items, direct: lists, host, failed, .. } = b;
+        for (i, ti) in items.iter().enumerate() {
+            if let Err(e) = check_item(&ti.item, n) {
+                *failed = Some((i, e));
+                break;
+            }
+            let tag = i as u32;
+            let mut direct = |j: usize, it: CoreItem| match cores[j] {
+                Some(_) => lists[j].push((tag, it)),
+                None => unconfigured_errors[j] += 1,
+            };
+            match ti.item {
+                HostInput::Dvs { x, y, p } => dvs_event(cfg, router, x.into(), y.into(), p, |o| host.push((tag, o)), &mut direct),
+                HostInput::Spike { layer, c, x, y } => direct(layer.into(), CoreItem::Spike { c, x, y }),
+                HostInput::LeakTick => {
+                    for j in (0..n).filter(|&j| cores[j].is_some()) {
+                        direct(j, CoreItem::LeakTick);
                     }
-                    for d in dests.iter().filter(|d| d.enable) {
-                        let (c, px, py) = route(d, f, x, y);
-                        if d.layer == HOST_LAYER {
-                            out.push(HostOutput::Spike { layer, f: c, x: px, y: py });
-                        } else {
-                            self.deliver(i, d.layer.into(), c, px, py);
-                        }
+                }
+                HostInput::WriteNeuron { layer, f, x, y, value } => direct(layer.into(), CoreItem::WriteNeuron { f, x, y, value }),
+                HostInput::ReadNeuron { layer, f, x, y } => direct(layer.into(), CoreItem::ReadNeuron { f, x, y }),
+            }
+        }
+    }
+
+    /// Layered runs, second step: runs `cores` (a stretch of the thread
+    /// rule's order, after the cores before it) over the batch, filing the
+    /// events they send to later cores and the host outputs they cause.
+    /// See [`layered_front`](Self::layered_front).
+    pub(crate) fn layered_cores(&mut self, cores: &[usize], b: &mut Batch) {
+        let Batch { direct, routed, host, .. } = b;
+        let mut outs = std::mem::take(&mut self.scratch);
+        for &j in cores {
+            let (mine, from_source) = (std::mem::take(&mut direct[j]), std::mem::take(&mut routed[j]));
+            let core = self.cores[j].as_mut().expect("a layered run lists configured cores");
+            let (mut a, mut s) = (0, 0);
+            while a < mine.len() || s < from_source.len() {
+                // Direct items first for the same host item.
+                let (tag, item) = if s == from_source.len() || (a < mine.len() && mine[a].0 <= from_source[s].0) {
+                    a += 1;
+                    mine[a - 1]
+                } else {
+                    s += 1;
+                    from_source[s - 1]
+                };
+                outs.clear();
+                core.accept(item, &mut outs);
+                if !outs.is_empty() {
+                    route_outputs(&self.cfg, &mut self.router, j, &outs, |o| host.push((tag, o)), |d, it| routed[d].push((tag, it)));
+                }
+            }
+            (direct[j], routed[j]) = (mine, from_source);
+            direct[j].clear();
+            routed[j].clear();
+        }
+        self.scratch = outs;
+    }
+
+    /// Runs a batch of host items layered on one thread (`order`: the
+    /// thread rule's), appending the host outputs with their item's
+    /// timestamp; on a bad item, the items before it are processed and
+    /// `(index in batch, error)` returned, as item by item.
+    pub(crate) fn accept_layered(&mut self, order: &[usize], b: &mut Batch, out: &mut Vec<Timed<HostOutput>>) -> Result<(), (usize, ItemError)> {
+        self.layered_front(b);
+        self.layered_cores(order, b);
+        b.outputs(|o| out.push(o));
+        b.failed.take().map_or(Ok(()), Err)
+    }
+}
+
+/// A batch of host items on its way through a layered run
+/// ([`ChipModel::layered_front`]); its buffers are reused batch after batch.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// The host items (set by the caller).
+    pub(crate) items: Vec<Timed<HostInput>>,
+    /// Per core: the direct items and the events from its source, each
+    /// tagged with its host item's index in the batch.
+    direct: Vec<Vec<(u32, CoreItem)>>,
+    routed: Vec<Vec<(u32, CoreItem)>>,
+    /// Host outputs, tagged likewise.
+    host: Vec<(u32, HostOutput)>,
+    /// The first bad item and why: the batch ends before it.
+    pub(crate) failed: Option<(usize, ItemError)>,
+}
+
+impl Batch {
+    /// Hands over the batch's host outputs in the item-by-item order, each
+    /// with its item's timestamp (after every core ran).
+    pub(crate) fn outputs(&mut self, mut out: impl FnMut(Timed<HostOutput>)) {
+        self.host.sort_by_key(|h| h.0);
+        for (tag, item) in self.host.drain(..) {
+            out(Timed { t: self.items[tag as usize].t, item });
+        }
+    }
+}
+
+/// Where the item-by-item run puts an event for core `j`: its queue, or a
+/// pipeline stage's outbox when another stage runs `j`.
+fn fifo_push(remote: &[bool], outbox: &mut Vec<Forward>, queue: &mut VecDeque<(usize, CoreItem)>, j: usize, it: CoreItem) {
+    if remote[j] {
+        outbox.push(Forward::Item(j, it));
+    } else {
+        queue.push_back((j, it));
+    }
+}
+
+/// Spec §7 for one sensor event: the DVS layer's monitor copy goes to
+/// `host`, then the event to each destination core through [`deliver`].
+fn dvs_event(cfg: &ValidConfig, router: &mut RouterCounters, x: u32, y: u32, p: u8, mut host: impl FnMut(HostOutput), mut to_core: impl FnMut(usize, CoreItem)) {
+    let Some(d) = cfg.dvs else { return };
+    router.dvs_in += 1;
+    let Some((c, x, y)) = dvs::transform(&d, x, y, p) else { return };
+    router.dvs_out += 1;
+    if d.monitor_enable {
+        host(HostOutput::Monitor { layer: DVS_LAYER, f: c, x, y });
+    }
+    let src = cfg.n_cores();
+    for j in d.destinations.into_iter().flatten() {
+        deliver(cfg, router, src, j.into(), c, x, y, &mut to_core);
+    }
+}
+
+/// Delivers (c, x, y) from `src` to core j through `to_core`, or drops and
+/// counts it if outside j's input shape.
+#[inline]
+fn deliver(cfg: &ValidConfig, router: &mut RouterCounters, src: usize, j: usize, c: u16, x: u16, y: u16, to_core: &mut impl FnMut(usize, CoreItem)) {
+    if fits(cfg, j, c, x, y) {
+        router.delivered[j] += 1;
+        to_core(j, CoreItem::Spike { c, x, y });
+    } else {
+        router.drops[src] += 1;
+    }
+}
+
+/// Routes the outputs of core i (spec §5): a read's answer to `host`, a
+/// spike's monitor copy to `host`, then each enabled destination (the host,
+/// or a core through [`deliver`]).
+fn route_outputs(cfg: &ValidConfig, router: &mut RouterCounters, i: usize, outs: &[CoreOutput], mut host: impl FnMut(HostOutput), mut to_core: impl FnMut(usize, CoreItem)) {
+    let l = cfg.layers[i].as_ref().expect("only configured cores emit");
+    let (monitor, dests): (bool, [Destination; 2]) = (l.monitor_enable, l.destinations);
+    let layer = i as u8;
+    for o in outs {
+        match *o {
+            CoreOutput::NeuronValue { f, x, y, value } => host(HostOutput::NeuronValue { layer, f, x, y, value }),
+            CoreOutput::Spike { f, x, y } => {
+                if monitor {
+                    host(HostOutput::Monitor { layer, f, x, y });
+                }
+                for d in dests.iter().filter(|d| d.enable) {
+                    let (c, px, py) = route(d, f, x, y);
+                    if d.layer == HOST_LAYER {
+                        host(HostOutput::Spike { layer, f: c, x: px, y: py });
+                    } else {
+                        deliver(cfg, router, i, d.layer.into(), c, px, py, &mut to_core);
                     }
                 }
             }

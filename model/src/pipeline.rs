@@ -90,8 +90,13 @@ const DEPTH: usize = 8;
 /// How [`run_stream`] runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
-    /// Model threads (1 = sequential); the input reader is one more thread.
+    /// Model threads; with two or more, the input reader is one more thread.
     pub threads: usize,
+    /// One thread: run each batch of [`batch`](Self::batch) items layered
+    /// (core by core, [`ChipModel::accept_layered`]) when the thread rule
+    /// holds; `false`: item by item through the whole chip, the golden
+    /// model's own order ([`StreamOptions::sequential`]).
+    pub layered: bool,
     /// Pipeline: items run sequentially first to balance the stages (see [`WARMUP_ITEMS`]).
     pub warmup_items: u64,
     /// Pipeline: messages per channel batch (see [`BATCH`]).
@@ -110,7 +115,13 @@ pub struct StreamOptions {
 
 impl StreamOptions {
     pub fn threads(threads: usize) -> Self {
-        Self { threads, warmup_items: WARMUP_ITEMS, batch: BATCH, mode: ThreadMode::Auto, split_batch: crate::split::SPLIT_BATCH, plan: None }
+        Self { threads, layered: true, warmup_items: WARMUP_ITEMS, batch: BATCH, mode: ThreadMode::Auto, split_batch: crate::split::SPLIT_BATCH, plan: None }
+    }
+
+    /// One thread, every item through the whole chip before the next (the
+    /// reference the other ways of running are tested against).
+    pub fn sequential() -> Self {
+        Self { layered: false, ..Self::threads(1) }
     }
 }
 
@@ -440,6 +451,8 @@ pub struct RunReport {
     pub parts: Vec<Vec<Part>>,
     /// Why the run was sequential, if it was despite `threads` ≥ 2.
     pub fallback: Option<Fallback>,
+    /// One thread, layered ([`StreamOptions::layered`]).
+    pub layered: bool,
     /// Items run sequentially before the pipeline started.
     pub warmup_items: u64,
     /// Feature split: per core (id), the `(thread, lo, hi)` feature ranges; empty otherwise.
@@ -506,13 +519,23 @@ where
 {
     let threads = opts.threads;
     let mut report = RunReport::default();
-    let rule = if threads < 2 {
-        Err(Fallback::OneThread)
-    } else if chip.trace.is_some() {
-        Err(Fallback::Trace)
-    } else {
-        thread_rule(chip.config())
-    };
+    let rule = if chip.trace.is_some() { Err(Fallback::Trace) } else { thread_rule(chip.config()) };
+    if threads < 2 {
+        report.stages = vec![(0..chip.n_cores()).filter(|&i| chip.core(i).is_some()).collect()];
+        return match rule {
+            Ok(order) if opts.layered && order.len() >= 2 => {
+                report.layered = true;
+                run_layered(chip, &order, opts.batch, inputs, &mut sink, &mut report).map(|()| report)
+            }
+            _ => {
+                let mut buf = Vec::new();
+                for r in inputs {
+                    step_one(chip, &mut report, r, &mut sink, &mut buf)?;
+                }
+                Ok(report)
+            }
+        };
+    }
     let features: Vec<usize> = (0..chip.n_cores()).map(|j| chip.core(j).map_or(0, |c| c.layer().f as usize)).collect();
     let max_f = features.iter().copied().max().unwrap_or(0);
     // The feature split needs no warm-up: every thread gets a share of every core.
@@ -532,17 +555,7 @@ where
     let cut = opts.mode == ThreadMode::Cut;
     let rule = rule.and_then(|order| if order.len() >= 2 || (cut && max_f >= 2) { Ok(order) } else { Err(Fallback::OneCore) });
     let mut buf = Vec::new();
-    let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| -> Result<(), StreamError<E>> {
-        let ti = r.map_err(|error| StreamError::Input { index: report.items, error })?;
-        buf.clear();
-        chip.accept(&ti.item, &mut buf).map_err(|error| StreamError::Item { index: report.items, t: ti.t, error })?;
-        for &item in &buf {
-            sink(&Timed { t: ti.t, item }).map_err(StreamError::Output)?;
-        }
-        report.items += 1;
-        report.outputs += buf.len() as u64;
-        Ok(())
-    };
+    let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| step_one(chip, report, r, &mut sink, &mut buf);
     let order = match rule {
         Ok(order) => order,
         Err(why) => {
@@ -597,7 +610,14 @@ where
     stages[0].extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()).map(|i| (i, 0, 0)));
     report.parts = stages.iter().map(|s| s.iter().copied().filter(|p| chip.core(p.0).is_some()).collect()).collect();
     report.stages = report.parts.iter().map(|s| s.iter().map(|p| p.0).collect()).collect();
-    let (items, outputs, result) = run_pipeline(chip, &stages, opts.batch, inputs, &mut sink);
+    let whole = stages.iter().flatten().all(|&(j, lo, hi)| (lo, hi) == (0, features[j]));
+    let (items, outputs, result) = if opts.layered && whole {
+        report.layered = true;
+        let cores: Vec<Vec<usize>> = report.stages.clone();
+        run_layered_pipeline(chip, &cores, opts.batch, inputs, &mut sink)
+    } else {
+        run_pipeline(chip, &stages, opts.batch, inputs, &mut sink)
+    };
     report.items += items;
     report.outputs += outputs;
     let w = report.warmup_items;
@@ -606,6 +626,195 @@ where
         StreamError::Item { index, t, error } => StreamError::Item { index: index + w, t, error },
         other => other,
     })
+}
+
+/// One host item through the whole chip (the sequential run and the warm-up).
+fn step_one<E, S>(chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>, sink: &mut S, buf: &mut Vec<HostOutput>) -> Result<(), StreamError<E>>
+where
+    S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
+{
+    let ti = r.map_err(|error| StreamError::Input { index: report.items, error })?;
+    buf.clear();
+    chip.accept(&ti.item, buf).map_err(|error| StreamError::Item { index: report.items, t: ti.t, error })?;
+    for &item in buf.iter() {
+        sink(&Timed { t: ti.t, item }).map_err(StreamError::Output)?;
+    }
+    report.items += 1;
+    report.outputs += buf.len() as u64;
+    Ok(())
+}
+
+/// One thread, layered: batches of `batch` items through
+/// [`ChipModel::accept_layered`] (`order`: the thread rule's).
+fn run_layered<I, E, S>(chip: &mut ChipModel, order: &[usize], batch: usize, mut inputs: I, sink: &mut S, report: &mut RunReport) -> Result<(), StreamError<E>>
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>>,
+    S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
+{
+    let mut b = crate::chip::Batch::default();
+    let mut outs: Vec<Timed<HostOutput>> = Vec::new();
+    loop {
+        b.items.clear();
+        let mut input_error = None;
+        while b.items.len() < batch.max(1) {
+            match inputs.next() {
+                Some(Ok(ti)) => b.items.push(ti),
+                Some(Err(error)) => {
+                    input_error = Some(error);
+                    break;
+                }
+                None => break,
+            }
+        }
+        if b.items.is_empty() && input_error.is_none() {
+            return Ok(());
+        }
+        outs.clear();
+        let r = chip.accept_layered(order, &mut b, &mut outs);
+        for o in &outs {
+            sink(o).map_err(StreamError::Output)?;
+        }
+        report.outputs += outs.len() as u64;
+        if let Err((i, error)) = r {
+            report.items += i as u64;
+            return Err(StreamError::Item { index: report.items, t: b.items[i].t, error });
+        }
+        report.items += b.items.len() as u64;
+        if let Some(error) = input_error {
+            return Err(StreamError::Input { index: report.items, error });
+        }
+    }
+}
+
+/// A batch of a layered pipeline: `start` is the index of its first item
+/// in the pipelined part of the run; `input_error` ends the input after it.
+struct Job<E> {
+    start: u64,
+    b: crate::chip::Batch,
+    input_error: Option<E>,
+}
+
+/// The pipelined part of a layered run (whole cores; `stages`: the cores of
+/// each stage, a partition of the thread rule's order): a reader thread
+/// fills batches of `batch` items, stage k runs its cores layered over each
+/// batch (stage 0 first checks the items and runs the DVS layer,
+/// [`ChipModel::layered_front`]), and this thread hands each batch's host
+/// outputs to the sink. Returns (items read, outputs given to the sink, result).
+fn run_layered_pipeline<I, E, S>(chip: &mut ChipModel, stages: &[Vec<usize>], batch: usize, inputs: I, sink: &mut S) -> (u64, u64, Result<(), StreamError<E>>)
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>> + Send,
+    E: Send,
+    S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
+{
+    let base = chip.stage_base();
+    let n = stages.len();
+    let models: Vec<ChipModel> = stages
+        .iter()
+        .enumerate()
+        .map(|(k, cores)| {
+            let whole = |j: usize| (j, 0, chip.core(j).map_or(0, |c| c.layer().f as usize), true, true);
+            let mut parts: Vec<_> = cores.iter().map(|&j| whole(j)).collect();
+            if k == 0 {
+                // Unconfigured cores: the first stage counts items sent to them.
+                parts.extend((0..chip.n_cores()).filter(|&i| chip.core(i).is_none()).map(whole));
+            }
+            let mut m = chip.clone();
+            m.make_stage(&parts, k == 0);
+            m
+        })
+        .collect();
+    let mut items = 0u64;
+    let mut outputs = 0u64;
+    let mut result = Ok(());
+    let finished: Vec<ChipModel> = std::thread::scope(|s| {
+        // Channel k feeds stage k; channel n feeds this thread; `back` returns used batches to the reader.
+        let (mut txs, mut rxs) = (Vec::new(), Vec::new());
+        for _ in 0..=n {
+            let (tx, rx) = sync_channel::<Job<E>>(DEPTH);
+            txs.push(Some(tx));
+            rxs.push(Some(rx));
+        }
+        let (back_tx, back_rx) = sync_channel::<crate::chip::Batch>(DEPTH * (n + 2));
+        let tx0 = txs[0].take().expect("feeder channel");
+        let items_ref = &mut items;
+        s.spawn(move || {
+            let mut inputs = inputs;
+            loop {
+                let mut b = back_rx.try_recv().unwrap_or_default();
+                b.items.clear();
+                let mut input_error = None;
+                while b.items.len() < batch.max(1) {
+                    match inputs.next() {
+                        Some(Ok(ti)) => b.items.push(ti),
+                        Some(Err(error)) => {
+                            input_error = Some(error);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                let (start, len, end) = (*items_ref, b.items.len() as u64, input_error.is_some());
+                if len == 0 && !end {
+                    return;
+                }
+                *items_ref += len;
+                if tx0.send(Job { start, b, input_error }).is_err() || end {
+                    return;
+                }
+            }
+        });
+        let mut handles = Vec::new();
+        for (k, mut model) in models.into_iter().enumerate() {
+            let rx = rxs[k].take().expect("stage channel");
+            let tx = txs[k + 1].take().expect("stage output channel");
+            let cores = &stages[k];
+            handles.push(s.spawn(move || {
+                for mut job in rx.iter() {
+                    if k == 0 {
+                        model.layered_front(&mut job.b);
+                    }
+                    model.layered_cores(cores, &mut job.b);
+                    // After a bad item or the input's end, nothing more may run.
+                    let stop = job.b.failed.is_some() || job.input_error.is_some();
+                    if tx.send(job).is_err() || stop {
+                        break;
+                    }
+                }
+                model
+            }));
+        }
+        drop(txs);
+        let rx = rxs[n].take().expect("sink channel");
+        for mut job in rx.iter() {
+            let mut failed = None;
+            job.b.outputs(|o| {
+                if failed.is_none() {
+                    match sink(&o) {
+                        Ok(()) => outputs += 1,
+                        Err(e) => failed = Some(StreamError::Output(e)),
+                    }
+                }
+            });
+            let item_error = job.b.failed.take().map(|(i, error)| StreamError::Item { index: job.start + i as u64, t: job.b.items[i].t, error });
+            let input_error = job.input_error.take().map(|error| StreamError::Input { index: job.start + job.b.items.len() as u64, error });
+            if let Some(e) = failed.or(item_error).or(input_error) {
+                result = Err(e);
+                break;
+            }
+            let _ = back_tx.try_send(job.b);
+        }
+        // Stop the stages and the reader if the sink gave up early: their sends now fail.
+        drop(rx);
+        drop(back_tx);
+        handles.into_iter().map(|h| h.join().expect("pipeline stage panicked")).collect()
+    });
+    for m in finished {
+        chip.absorb_stage(m, &base);
+    }
+    if let Err(StreamError::Item { index, .. }) | Err(StreamError::Input { index, .. }) = &result {
+        items = *index;
+    }
+    (items, outputs, result)
 }
 
 /// The pipelined part of a run: (items read, outputs given to the sink, result).

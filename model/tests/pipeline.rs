@@ -221,21 +221,28 @@ proptest! {
         warm in 0u64..20,
         batch in 1usize..9,
         threads in 2usize..5,
-        how in 0u8..4,
+        how in 0u8..6,
         plan_seed in any::<u64>(),
     ) {
         let cfg = valid(&c.cfg);
         let order = spikehdl_model::pipeline::thread_rule(&cfg);
         prop_assert!(order.is_ok(), "generated chips are fan-in free with one host core: {:?}", order);
-        let (want, _, e1) = run(&cfg, &c.items, StreamOptions::threads(1));
+        let (want, _, e1) = run(&cfg, &c.items, StreamOptions::sequential());
         prop_assert!(e1.is_none());
-        // 0: whole-core pipeline, 1: feature split, 2: cut pipeline on a random plan, 3: cut pipeline as planned.
+        // 0: whole-core pipeline item by item, 1: feature split, 2: cut pipeline on a random plan,
+        // 3: cut pipeline as planned, 4: whole-core pipeline layered, 5: one thread layered.
         let split = how == 1;
-        let mode = [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Cut, ThreadMode::Cut][how as usize];
+        let mode = [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Cut, ThreadMode::Cut, ThreadMode::Pipeline, ThreadMode::Auto][how as usize];
         let plan = (how == 2).then(|| random_plan(&cfg, order.as_ref().expect("rule holds"), threads, plan_seed));
-        // The split batch is small so that a run crosses many batch boundaries.
-        let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, plan: plan.clone(), ..StreamOptions::threads(threads) };
+        let threads = if how == 5 { 1 } else { threads };
+        // Small batches (split and layered) so that a run crosses many batch boundaries.
+        let opts = StreamOptions { warmup_items: warm, batch, mode, split_batch: batch * 7, plan: plan.clone(), layered: how != 0, ..StreamOptions::threads(threads) };
         let (got, report, e2) = run(&cfg, &c.items, opts);
+        // Layered when asked and there is more than one core to run (the pipeline: past the warm-up).
+        let cores = order.as_ref().map_or(0, |o| o.len());
+        if how == 5 || (how == 4 && report.stages.len() >= 2) {
+            prop_assert_eq!(report.layered, cores >= 2, "{:?}", report);
+        }
         if let Some(p) = plan.filter(|p| p.len() >= 2 && report.warmup_items < c.items.len() as u64) {
             prop_assert_eq!(&report.parts, &p, "the run used another plan");
         }
@@ -254,7 +261,7 @@ proptest! {
     #[test]
     fn fan_in_chips_run_sequentially_with_the_same_result(c in case_with(true), threads in 2usize..4) {
         let cfg = valid(&c.cfg);
-        let (want, _, _) = run(&cfg, &c.items, StreamOptions::threads(1));
+        let (want, _, _) = run(&cfg, &c.items, StreamOptions::sequential());
         let (got, report, _) = run(&cfg, &c.items, StreamOptions::threads(threads));
         if let Err(Fallback::FanIn { .. }) = pipeline_rule(&cfg) {
             prop_assert!(matches!(report.fallback, Some(Fallback::FanIn { .. })), "{:?}", report);
@@ -278,7 +285,7 @@ fn split_merges_the_spikes_of_one_input_by_tap_then_feature() {
     l.destinations[0] = to_host(1, 0);
     let cfg = valid(&config(vec![Some(l)]));
     let items: Vec<_> = (0..20).map(|t| Timed { t, item: host_spike(0, 0, (t % 4) as u16, (t / 4 % 4) as u16) }).collect();
-    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
     let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 3, mode: ThreadMode::Split, ..StreamOptions::threads(2) });
     assert_eq!(report.split, vec![(0, vec![(0, 0, 2), (1, 2, 4)])]);
     let fs: Vec<u16> = want.0.iter().take(8).map(|o| if let HostOutput::Spike { f, .. } = o.item { f } else { 99 }).collect();
@@ -314,7 +321,7 @@ fn cut_pipeline_merges_the_parts_of_a_core_in_the_cores_order() {
             Timed { t, item }
         })
         .collect();
-    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
     assert!(want.2[0].errors > 0, "some items lie outside the shapes");
     let plans: Vec<Vec<Vec<Part>>> = vec![
         vec![vec![(0, 0, 1)], vec![(0, 1, 4)]],
@@ -336,7 +343,7 @@ fn cut_pipeline_merges_the_parts_of_a_core_in_the_cores_order() {
 fn benchmark_network_cut_pipeline_matches() {
     let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
     let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
-    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
     assert!(!want.0.is_empty());
     let plans: Vec<Vec<Vec<Part>>> = vec![
         vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]],
@@ -381,7 +388,7 @@ fn plan_cuts_a_dominant_core_only_when_the_model_says_it_pays() {
 fn benchmark_network_splits_and_matches() {
     let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
     let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
-    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
+    let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
     assert!(!want.0.is_empty());
     for threads in [2, 3] {
         let (got, report, _) = run(&cfg, &items, StreamOptions { split_batch: 1000, mode: ThreadMode::Split, ..StreamOptions::threads(threads) });
@@ -431,14 +438,17 @@ fn benchmark_network_pipelines_and_matches() {
     let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
     assert_eq!(pipeline_rule(&cfg), Ok(vec![0, 3, 5, 6]));
     let items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
-    let (want, _, _) = run(&cfg, &items, StreamOptions::threads(1));
-    let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 2_000, batch: 512, mode: ThreadMode::Pipeline, ..StreamOptions::threads(2) });
-    assert_eq!(report.stages.len(), 2, "{report:?}");
-    assert!(report.fallback.is_none());
-    assert!(got.0 == want.0, "host outputs differ");
-    assert!(got.1 == want.1, "states differ");
-    assert_eq!(got.2, want.2);
-    assert_eq!(got.3, want.3);
+    let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
+    for (threads, layered) in [(2, false), (2, true), (1, true), (3, true)] {
+        let (got, report, _) = run(&cfg, &items, StreamOptions { warmup_items: 2_000, batch: 512, mode: ThreadMode::Pipeline, layered, ..StreamOptions::threads(threads) });
+        assert_eq!(report.stages.len(), threads, "{report:?}");
+        assert_eq!(report.layered, layered);
+        assert!(report.fallback.is_none());
+        assert!(got.0 == want.0, "host outputs differ ({threads} threads, layered {layered})");
+        assert!(got.1 == want.1, "states differ ({threads} threads, layered {layered})");
+        assert_eq!(got.2, want.2);
+        assert_eq!(got.3, want.3);
+    }
 }
 
 #[test]
@@ -485,15 +495,17 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
     let mut items: Vec<_> = bench_net::events(30_000, bench_net::EVENT_SEED).collect();
     items[25_000].item = HostInput::Spike { layer: 9, c: 0, x: 0, y: 0 }; // no core 9 on the reference chip
-    let (want, _, e1) = run(&cfg, &items, StreamOptions::threads(1));
+    let (want, _, e1) = run(&cfg, &items, StreamOptions::sequential());
     let e1 = e1.expect("sequential run fails");
     assert!(e1.starts_with("input item 25000 "), "{e1}");
     let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
-    for mode in [ThreadMode::Pipeline, ThreadMode::Split, ThreadMode::Cut] {
+    for (threads, mode, layered) in [(2, ThreadMode::Pipeline, false), (2, ThreadMode::Pipeline, true), (1, ThreadMode::Auto, true), (2, ThreadMode::Split, true), (2, ThreadMode::Cut, true)] {
         let plan = (mode == ThreadMode::Cut).then(|| cut.clone());
-        let (got, _, e2) = run(&cfg, &items, StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, plan, ..StreamOptions::threads(2) });
-        assert_eq!(e2.as_deref(), Some(e1.as_str()), "{mode:?}");
-        assert!(got.0 == want.0, "outputs before the bad item differ ({mode:?})");
+        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, plan, layered, ..StreamOptions::threads(threads) };
+        let (got, _, e2) = run(&cfg, &items, opts);
+        assert_eq!(e2.as_deref(), Some(e1.as_str()), "{threads} threads {mode:?} layered {layered}");
+        // Outputs before the bad item, and the states and counters it left.
+        assert!(got == want, "the run up to the bad item differs ({threads} threads {mode:?} layered {layered})");
     }
     assert!(!want.0.is_empty());
     let _ = StreamError::<Infallible>::Output(std::io::Error::other("unused"));
@@ -507,11 +519,20 @@ fn an_input_error_stops_every_mode_after_the_items_before_it() {
     let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
     let mut results = Vec::new();
     let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
-    for (threads, mode) in [(1, ThreadMode::Auto), (2, ThreadMode::Pipeline), (2, ThreadMode::Split), (3, ThreadMode::Split), (2, ThreadMode::Cut)] {
+    let runs = [
+        (1, ThreadMode::Auto, false),
+        (1, ThreadMode::Auto, true),
+        (2, ThreadMode::Pipeline, false),
+        (2, ThreadMode::Pipeline, true),
+        (2, ThreadMode::Split, true),
+        (3, ThreadMode::Split, true),
+        (2, ThreadMode::Cut, true),
+    ];
+    for (threads, mode, layered) in runs {
         let mut chip = ChipModel::new(&cfg);
         let mut out = Vec::new();
         let plan = (mode == ThreadMode::Cut).then(|| cut.clone());
-        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, plan, ..StreamOptions::threads(threads) };
+        let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 1_000, plan, layered, ..StreamOptions::threads(threads) };
         let r = run_stream(&mut chip, &opts, stream(), |o| {
             out.push(*o);
             Ok(())

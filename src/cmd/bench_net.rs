@@ -56,7 +56,7 @@ fn cpu_seconds() -> f64 {
 }
 
 /// The model alone on in-memory events.
-fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threads: usize, mode: ThreadMode, repeat: usize) -> Result<Fig> {
+fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threads: usize, mode: ThreadMode, layered: bool, repeat: usize) -> Result<Fig> {
     let mut best: Option<Fig> = None;
     for _ in 0..repeat.max(1) {
         let mut chip = ChipModel::new(cfg);
@@ -68,7 +68,7 @@ fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threa
         // The cut pipeline row on two threads shows what cutting the dominant
         // core costs: its plan would keep the cores whole on this network.
         let plan = (mode == ThreadMode::Cut && threads == 2).then(|| vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]]);
-        let opts = StreamOptions { mode, plan, ..StreamOptions::threads(threads) };
+        let opts = StreamOptions { mode, plan, layered, ..StreamOptions::threads(threads) };
         let rep = run_stream(&mut chip, &opts, events.iter().map(|&e| Ok::<_, std::convert::Infallible>(e)), |_o| {
             outputs += 1;
             Ok(())
@@ -131,23 +131,27 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
     println!();
     println!("model alone, events in memory (best of {repeat}):");
     println!(
-        "{:<31} {:>8} {:>7} {:>9} {:>12} {:>12} {:>10}  {}",
+        "{:<36} {:>8} {:>7} {:>9} {:>12} {:>12} {:>10}  {}",
         "kernel / threads", "seconds", "CPU s", "G upd/s", "M events/s", "out ev/s", "vs scalar", "updates per core (share)"
     );
-    let mut rows = vec![(Level::Scalar, 1, ThreadMode::Auto)];
+    // (kernel, threads, mode, layered): item by item first (the scalar row is
+    // the loop the kernels replaced), then layered, the default.
+    let mut rows = vec![(Level::Scalar, 1, ThreadMode::Auto, false)];
     for l in Level::supported().into_iter().filter(|&l| l != Level::Scalar) {
-        rows.push((l, 1, ThreadMode::Auto));
+        rows.push((l, 1, ThreadMode::Auto, false));
     }
-    rows.push((best, threads.max(2), ThreadMode::Split));
-    rows.push((best, threads.max(2), ThreadMode::Pipeline));
-    rows.push((best, threads.max(2), ThreadMode::Cut));
+    rows.push((best, 1, ThreadMode::Auto, true));
+    rows.push((best, threads.max(2), ThreadMode::Split, true));
+    rows.push((best, threads.max(2), ThreadMode::Cut, true));
+    rows.push((best, threads.max(2), ThreadMode::Pipeline, false));
+    rows.push((best, threads.max(2), ThreadMode::Pipeline, true));
     let mut scalar_secs = None;
     let mut one_thread_best = None;
-    for (level, th, mode) in rows {
-        let f = model_run(&cfg, &events, level, th, mode, repeat)?;
+    for (level, th, mode, layered) in rows {
+        let f = model_run(&cfg, &events, level, th, mode, layered, repeat)?;
         let total: u64 = f.per_core.iter().sum();
         let base = *scalar_secs.get_or_insert(f.secs);
-        if level == best && th == 1 {
+        if level == best && th == 1 && layered {
             one_thread_best = Some((f.secs, f.cpu));
         }
         let split: Vec<String> = f
@@ -157,15 +161,17 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
             .filter(|(_, &u)| u > 0)
             .map(|(i, &u)| format!("{i}: {:.0} M ({:.0}%)", u as f64 / 1e6, u as f64 / total as f64 * 100.0))
             .collect();
-        let how = match (th, mode) {
-            (1, _) => String::new(),
-            (_, ThreadMode::Pipeline | ThreadMode::Auto) => " pipeline".into(),
-            (2, ThreadMode::Cut) => " cut pipeline (forced)".into(),
-            (_, ThreadMode::Cut) => " cut pipeline".into(),
-            (_, ThreadMode::Split) => " feature split".into(),
+        let how: &str = match (th, mode, layered) {
+            (1, _, false) => " item by item",
+            (1, _, true) => " layered",
+            (_, ThreadMode::Pipeline | ThreadMode::Auto, false) => " pipeline, item by item",
+            (_, ThreadMode::Pipeline | ThreadMode::Auto, true) => " pipeline, layered",
+            (2, ThreadMode::Cut, _) => " cut pipeline (forced)",
+            (_, ThreadMode::Cut, _) => " cut pipeline",
+            (_, ThreadMode::Split, _) => " feature split",
         };
         println!(
-            "{:<31} {:>8.3} {:>7.2} {:>9.2} {:>12.3} {:>12.0} {:>9.1}x  {}",
+            "{:<36} {:>8.3} {:>7.2} {:>9.2} {:>12.3} {:>12.0} {:>9.1}x  {}",
             format!("{level} / {th}{how}"),
             f.secs,
             f.cpu,
@@ -198,7 +204,7 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
                 println!("  feature shares: {}", shares.join("; "));
             }
             if let Some(one) = one_thread_best {
-                println!("  {th} threads vs 1 thread, same kernel: {:.2}x wall, {:.2}x CPU", one.0 / f.secs, f.cpu / one.1.max(1e-9));
+                println!("  {th} threads vs 1 thread layered, same kernel: {:.2}x wall, {:.2}x CPU", one.0 / f.secs, f.cpu / one.1.max(1e-9));
             }
         }
     }

@@ -213,6 +213,7 @@ pub fn summarize_stream(s: &Streamed) -> serde_json::Value {
         "stages": s.report.stages,
         "stage_parts": s.report.parts,
         "feature_split": s.report.split,
+        "layered": s.report.layered,
         "sequential_because": s.report.fallback.as_ref().map(|f| f.to_string()),
         "peak_rss_bytes": peak_rss_bytes(),
     })
@@ -272,13 +273,15 @@ fn print_summary(s: &serde_json::Value) {
         })
         .collect();
     let threads = s["feature_split"].as_array().into_iter().flatten().flat_map(|c| c[1].as_array().into_iter().flatten().map(|p| p[0].as_u64())).max().flatten();
+    // Layered: each core runs a whole batch of items before the next core (same results, see docs/decisions.md).
+    let layered = if s["layered"].as_bool() == Some(true) { ", layered" } else { "" };
     match s["sequential_because"].as_str() {
         Some(why) => println!("kernel {}, one thread ({why})", s["kernel"].as_str().unwrap_or("")),
         None if !split.is_empty() => {
             println!("kernel {}, feature split over {} threads: {}", s["kernel"].as_str().unwrap_or(""), threads.map_or(0, |t| t + 1), split.join(" "))
         }
-        None if stages.len() > 1 => println!("kernel {}, {} pipeline stages: cores [{}]", s["kernel"].as_str().unwrap_or(""), stages.len(), stages.join("] [")),
-        None => println!("kernel {}, one thread", s["kernel"].as_str().unwrap_or("")),
+        None if stages.len() > 1 => println!("kernel {}, {} pipeline stages{layered}: cores [{}]", s["kernel"].as_str().unwrap_or(""), stages.len(), stages.join("] [")),
+        None => println!("kernel {}, one thread{layered}", s["kernel"].as_str().unwrap_or("")),
     }
     if let Some(b) = s["peak_rss_bytes"].as_u64() {
         println!("peak memory (RSS): {:.1} MB", b as f64 / 1e6);
