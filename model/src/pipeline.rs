@@ -78,7 +78,8 @@ use crate::events::{HostInput, HostOutput, Timed};
 use crate::presets::HOST_LAYER;
 use crate::validate::ValidConfig;
 
-/// Items run sequentially before the stages are balanced.
+/// Items run on one thread (layered, in batches, when [`StreamOptions::layered`])
+/// before the stages are balanced.
 pub const WARMUP_ITEMS: u64 = 50_000;
 /// ... or until this many synaptic updates were done.
 pub const WARMUP_UPDATES: u64 = 20_000_000;
@@ -525,7 +526,7 @@ where
         return match rule {
             Ok(order) if opts.layered && order.len() >= 2 => {
                 report.layered = true;
-                run_layered(chip, &order, opts.batch, inputs, &mut sink, &mut report).map(|()| report)
+                run_layered(chip, &order, opts.batch, &mut inputs, &mut sink, &mut report, |_, _| false).map(|_| report)
             }
             _ => {
                 let mut buf = Vec::new();
@@ -555,14 +556,13 @@ where
     let cut = opts.mode == ThreadMode::Cut;
     let rule = rule.and_then(|order| if order.len() >= 2 || (cut && max_f >= 2) { Ok(order) } else { Err(Fallback::OneCore) });
     let mut buf = Vec::new();
-    let mut step = |chip: &mut ChipModel, report: &mut RunReport, r: Result<Timed<HostInput>, E>| step_one(chip, report, r, &mut sink, &mut buf);
     let order = match rule {
         Ok(order) => order,
         Err(why) => {
             report.fallback = (threads >= 2).then_some(why);
             report.stages = vec![(0..chip.n_cores()).filter(|&i| chip.core(i).is_some()).collect()];
             for r in inputs {
-                step(chip, &mut report, r)?;
+                step_one(chip, &mut report, r, &mut sink, &mut buf)?;
             }
             return Ok(report);
         }
@@ -572,15 +572,20 @@ where
     let core_items = |chip: &ChipModel| (0..chip.n_cores()).map(|i| chip.core_counters(i).items_in).collect::<Vec<u64>>();
     let (before, items_before) = (updates(chip), core_items(chip));
     let mut done = false;
-    while report.items < opts.warmup_items {
+    let warm_updates = |chip: &ChipModel| updates(chip).iter().zip(&before).map(|(a, b)| a - b).sum::<u64>();
+    if opts.layered && opts.warmup_items > 0 {
+        let limit = opts.warmup_items;
+        done = run_layered(chip, &order, opts.batch.min(limit as usize), &mut inputs, &mut sink, &mut report, |chip, r| r.items >= limit || warm_updates(chip) >= WARMUP_UPDATES)?;
+    }
+    while !opts.layered && report.items < opts.warmup_items {
         match inputs.next() {
-            Some(r) => step(chip, &mut report, r)?,
+            Some(r) => step_one(chip, &mut report, r, &mut sink, &mut buf)?,
             None => {
                 done = true;
                 break;
             }
         }
-        if report.items % 256 == 0 && updates(chip).iter().zip(&before).map(|(a, b)| a - b).sum::<u64>() >= WARMUP_UPDATES {
+        if report.items % 256 == 0 && warm_updates(chip) >= WARMUP_UPDATES {
             break;
         }
     }
@@ -602,7 +607,7 @@ where
         report.fallback = (!done).then_some(Fallback::Unbalanced);
         report.stages = vec![order];
         for r in inputs {
-            step(chip, &mut report, r)?;
+            step_one(chip, &mut report, r, &mut sink, &mut buf)?;
         }
         return Ok(report);
     }
@@ -646,7 +651,17 @@ where
 
 /// One thread, layered: batches of `batch` items through
 /// [`ChipModel::accept_layered`] (`order`: the thread rule's).
-fn run_layered<I, E, S>(chip: &mut ChipModel, order: &[usize], batch: usize, mut inputs: I, sink: &mut S, report: &mut RunReport) -> Result<(), StreamError<E>>
+/// Returns `true` once the input is exhausted, `false` as soon as `stop`
+/// says so after a batch (the pipeline's warm-up).
+fn run_layered<I, E, S>(
+    chip: &mut ChipModel,
+    order: &[usize],
+    batch: usize,
+    inputs: &mut I,
+    sink: &mut S,
+    report: &mut RunReport,
+    mut stop: impl FnMut(&ChipModel, &RunReport) -> bool,
+) -> Result<bool, StreamError<E>>
 where
     I: Iterator<Item = Result<Timed<HostInput>, E>>,
     S: FnMut(&Timed<HostOutput>) -> std::io::Result<()>,
@@ -667,7 +682,7 @@ where
             }
         }
         if b.items.is_empty() && input_error.is_none() {
-            return Ok(());
+            return Ok(true);
         }
         outs.clear();
         let r = chip.accept_layered(order, &mut b, &mut outs);
@@ -682,6 +697,9 @@ where
         report.items += b.items.len() as u64;
         if let Some(error) = input_error {
             return Err(StreamError::Input { index: report.items, error });
+        }
+        if stop(chip, report) {
+            return Ok(false);
         }
     }
 }
