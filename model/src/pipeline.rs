@@ -3,13 +3,27 @@
 //!
 //! [`run_stream`] pulls host input items from an iterator, runs them through
 //! a [`ChipModel`] and hands every host output to a sink as it is produced:
-//! memory stays flat with the length of the input. With `threads` ≥ 2 and
-//! the rule below satisfied it runs in one of three ways ([`ThreadMode`]),
-//! plus one thread that reads the input:
+//! memory stays flat with the length of the input.
+//!
+//! **Layered** ([`StreamOptions::layered`], the default when the rule below
+//! holds): items go in batches ([`BATCH`]) and each core runs all of its
+//! items of a batch before the next core starts, instead of every item
+//! running through the chip before the next one (the golden order,
+//! [`StreamOptions::sequential`]). A core then works through a long run of
+//! items with its state and weights in cache, and no event is queued or
+//! sent on its own. Under the rule every core accepts the same sequence and
+//! the host outputs come in the same order; the argument is at
+//! [`ChipModel::layered_front`](crate::chip::ChipModel).
+//!
+//! With `threads` ≥ 2 and the rule satisfied it runs in one of three ways
+//! ([`ThreadMode`]), plus one thread that reads the input:
 //! - **whole-core pipeline** (the default, [`ThreadMode::Auto`] and
 //!   [`ThreadMode::Pipeline`]): the cores in topological order become
-//!   pipeline stages, one thread each, connected by bounded channels
-//!   (batches of messages, recycled: no allocation in the steady state);
+//!   pipeline stages, one thread each, connected by bounded channels.
+//!   Layered, each batch of host items travels from stage to stage as one
+//!   message, each stage running its cores over it; item by item, stages
+//!   exchange batches of per-event messages (both recycled: no allocation
+//!   in the steady state);
 //! - **cut pipeline** ([`ThreadMode::Cut`]): the same, but [`plan`] may cut a dominant core by output features
 //!   between consecutive stages: each stage holds a slice (ascending
 //!   feature ranges in ascending stages); the first holder checks shapes,
@@ -83,7 +97,7 @@ use crate::validate::ValidConfig;
 pub const WARMUP_ITEMS: u64 = 50_000;
 /// ... or until this many synaptic updates were done.
 pub const WARMUP_UPDATES: u64 = 20_000_000;
-/// Messages per batch on a channel.
+/// Host items per layered batch; messages per batch on a channel item by item.
 pub const BATCH: usize = 2048;
 /// Batches in flight per channel (the bound of each queue).
 const DEPTH: usize = 8;
@@ -93,14 +107,14 @@ const DEPTH: usize = 8;
 pub struct StreamOptions {
     /// Model threads; with two or more, the input reader is one more thread.
     pub threads: usize,
-    /// One thread: run each batch of [`batch`](Self::batch) items layered
-    /// (core by core, [`ChipModel::accept_layered`]) when the thread rule
-    /// holds; `false`: item by item through the whole chip, the golden
-    /// model's own order ([`StreamOptions::sequential`]).
+    /// Run batches of [`batch`](Self::batch) items layered, core by core (on
+    /// one thread, and through the whole-core pipeline), when the thread
+    /// rule holds (module docs); `false`: item by item through the whole
+    /// chip, the golden model's own order ([`StreamOptions::sequential`]).
     pub layered: bool,
     /// Pipeline: items run sequentially first to balance the stages (see [`WARMUP_ITEMS`]).
     pub warmup_items: u64,
-    /// Pipeline: messages per channel batch (see [`BATCH`]).
+    /// Host items per layered batch; item-by-item pipeline: messages per channel batch (see [`BATCH`]).
     pub batch: usize,
     /// Pipeline with cores cut by features, whole-core pipeline or feature split.
     pub mode: ThreadMode,
