@@ -197,15 +197,15 @@ fn check_json_type_error_names_the_field_path() {
 fn simulate_threads_and_kernels_write_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
     // The benchmark network (a chain with one readout core) runs as a
-    // pipeline (its plan keeps cores whole: cutting core 5 does not pay);
-    // the bundled 3-layer example (monitor on core 0, readout on core 2)
-    // runs on one thread.
+    // layered pipeline of whole cores (and layered on one thread); the
+    // bundled 3-layer example (monitor on core 0, readout on core 2) runs on
+    // one thread, item by item.
     let ev = dir.path().join("bench.csv");
     let mut f = std::fs::File::create(&ev).unwrap();
     spikehdl_model::bench_net::write_events_csv(&mut f, 30_000, 7).unwrap();
     drop(f);
     let cases = [
-        ("examples/bench_net.json", ev.to_str().unwrap(), "2 pipeline stages: cores [0, 3] [5, 6]"),
+        ("examples/bench_net.json", ev.to_str().unwrap(), "2 pipeline stages, layered: cores [0, 3] [5, 6]"),
         ("examples/dvs_3layer.json", "examples/dvs_3layer_events.csv", "one thread (cores 0, 2 all send events to the host)"),
     ];
     for (config, events, two_threads) in cases {
