@@ -683,18 +683,7 @@ where
     let mut b = crate::chip::Batch::default();
     let mut outs: Vec<Timed<HostOutput>> = Vec::new();
     loop {
-        b.items.clear();
-        let mut input_error = None;
-        while b.items.len() < batch.max(1) {
-            match inputs.next() {
-                Some(Ok(ti)) => b.items.push(ti),
-                Some(Err(error)) => {
-                    input_error = Some(error);
-                    break;
-                }
-                None => break,
-            }
-        }
+        let input_error = fill(inputs, &mut b.items, batch);
         if b.items.is_empty() && input_error.is_none() {
             return Ok(true);
         }
@@ -716,6 +705,22 @@ where
             return Ok(false);
         }
     }
+}
+
+/// Refills `items` with up to `batch` input items; the input's error, if it
+/// ends the batch early.
+fn fill<I, E>(inputs: &mut I, items: &mut Vec<Timed<HostInput>>, batch: usize) -> Option<E>
+where
+    I: Iterator<Item = Result<Timed<HostInput>, E>>,
+{
+    items.clear();
+    while items.len() < batch.max(1) {
+        match inputs.next()? {
+            Ok(ti) => items.push(ti),
+            Err(error) => return Some(error),
+        }
+    }
+    None
 }
 
 /// A batch of a layered pipeline: `start` is the index of its first item
@@ -773,18 +778,7 @@ where
             let mut inputs = inputs;
             loop {
                 let mut b = back_rx.try_recv().unwrap_or_default();
-                b.items.clear();
-                let mut input_error = None;
-                while b.items.len() < batch.max(1) {
-                    match inputs.next() {
-                        Some(Ok(ti)) => b.items.push(ti),
-                        Some(Err(error)) => {
-                            input_error = Some(error);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
+                let input_error = fill(&mut inputs, &mut b.items, batch);
                 let (start, len, end) = (*items_ref, b.items.len() as u64, input_error.is_some());
                 if len == 0 && !end {
                     return;
