@@ -55,33 +55,27 @@ fn cpu_seconds() -> f64 {
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
-/// The model alone on in-memory events.
-fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threads: usize, mode: ThreadMode, layered: bool, repeat: usize) -> Result<Fig> {
-    let mut best: Option<Fig> = None;
-    for _ in 0..repeat.max(1) {
-        let mut chip = ChipModel::new(cfg);
-        if !chip.set_kernel_level(level) {
-            bail!("kernel {level} not supported");
-        }
-        let mut outputs = 0u64;
-        let (t0, c0) = (Instant::now(), cpu_seconds());
-        // The cut pipeline row on two threads shows what cutting the dominant
-        // core costs: its plan would keep the cores whole on this network.
-        let plan = (mode == ThreadMode::Cut && threads == 2).then(|| vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]]);
-        let opts = StreamOptions { mode, plan, layered, ..StreamOptions::threads(threads) };
-        let rep = run_stream(&mut chip, &opts, events.iter().map(|&e| Ok::<_, std::convert::Infallible>(e)), |_o| {
-            outputs += 1;
-            Ok(())
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
-        let per_core = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect();
-        if best.as_ref().is_none_or(|b| secs < b.secs) {
-            let features = (0..chip.n_cores()).map(|i| chip.core(i).map_or(0, |c| c.layer().f as usize)).collect();
-            best = Some(Fig { secs, cpu, per_core, outputs, parts: rep.parts, features, split: rep.split });
-        }
+/// The model alone on in-memory events, one run.
+fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threads: usize, mode: ThreadMode, layered: bool) -> Result<Fig> {
+    let mut chip = ChipModel::new(cfg);
+    if !chip.set_kernel_level(level) {
+        bail!("kernel {level} not supported");
     }
-    Ok(best.expect("one run"))
+    let mut outputs = 0u64;
+    let (t0, c0) = (Instant::now(), cpu_seconds());
+    // The cut pipeline row on two threads shows what cutting the dominant
+    // core costs: its plan would keep the cores whole on this network.
+    let plan = (mode == ThreadMode::Cut && threads == 2).then(|| vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]]);
+    let opts = StreamOptions { mode, plan, layered, ..StreamOptions::threads(threads) };
+    let rep = run_stream(&mut chip, &opts, events.iter().map(|&e| Ok::<_, std::convert::Infallible>(e)), |_o| {
+        outputs += 1;
+        Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (secs, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
+    let per_core = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).collect();
+    let features = (0..chip.n_cores()).map(|i| chip.core(i).map_or(0, |c| c.layer().f as usize)).collect();
+    Ok(Fig { secs, cpu, per_core, outputs, parts: rep.parts, features, split: rep.split })
 }
 
 /// `simulate` as it was: whole input loaded, scalar loop, outputs collected, then written.
@@ -129,7 +123,10 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
     println!();
-    println!("model alone, events in memory (best of {repeat}):");
+    // Rounds: every row once per round, the best round kept. This VM's speed
+    // drifts over tens of seconds (the scalar row alone runs ~3 s); repeating
+    // a row back to back would give each row a different phase of the drift.
+    println!("model alone, events in memory (best of {repeat} rounds, each round runs every row once):");
     println!(
         "{:<36} {:>8} {:>7} {:>9} {:>12} {:>12} {:>10}  {}",
         "kernel / threads", "seconds", "CPU s", "G upd/s", "M events/s", "out ev/s", "vs scalar", "updates per core (share)"
@@ -147,8 +144,17 @@ pub fn run(n: usize, repeat: usize, threads: usize, rss_events: &str) -> Result<
     rows.push((best, threads.max(2), ThreadMode::Pipeline, true));
     let mut scalar_secs = None;
     let mut one_thread_best = None;
-    for (level, th, mode, layered) in rows {
-        let f = model_run(&cfg, &events, level, th, mode, layered, repeat)?;
+    let mut figs: Vec<Option<Fig>> = rows.iter().map(|_| None).collect();
+    for _ in 0..repeat.max(1) {
+        for (fig, &(level, th, mode, layered)) in figs.iter_mut().zip(&rows) {
+            let f = model_run(&cfg, &events, level, th, mode, layered)?;
+            if fig.as_ref().is_none_or(|b| f.secs < b.secs) {
+                *fig = Some(f);
+            }
+        }
+    }
+    for (f, (level, th, mode, layered)) in figs.into_iter().zip(rows) {
+        let f = f.expect("at least one round");
         let total: u64 = f.per_core.iter().sum();
         let base = *scalar_secs.get_or_insert(f.secs);
         if level == best && th == 1 && layered {
