@@ -466,7 +466,7 @@ pub struct RunReport {
     pub parts: Vec<Vec<Part>>,
     /// Why the run was sequential, if it was despite `threads` ≥ 2.
     pub fallback: Option<Fallback>,
-    /// One thread, layered ([`StreamOptions::layered`]).
+    /// The run (one thread or the whole-core pipeline) was layered ([`StreamOptions::layered`]).
     pub layered: bool,
     /// Items run sequentially before the pipeline started.
     pub warmup_items: u64,
@@ -619,10 +619,16 @@ where
     };
     if done || stages.len() < 2 {
         report.fallback = (!done).then_some(Fallback::Unbalanced);
-        report.stages = vec![order];
-        for r in inputs {
-            step_one(chip, &mut report, r, &mut sink, &mut buf)?;
+        if opts.layered {
+            // Whatever the warm-up left, on this one thread.
+            report.layered = true;
+            run_layered(chip, &order, opts.batch, &mut inputs, &mut sink, &mut report, |_, _| false)?;
+        } else {
+            for r in inputs {
+                step_one(chip, &mut report, r, &mut sink, &mut buf)?;
+            }
         }
+        report.stages = vec![order];
         return Ok(report);
     }
     // Unconfigured cores belong to the first stage (it counts items sent to them).
@@ -714,7 +720,8 @@ where
     I: Iterator<Item = Result<Timed<HostInput>, E>>,
 {
     items.clear();
-    while items.len() < batch.max(1) {
+    // Items are tagged with their index in the batch as u32.
+    while items.len() < batch.clamp(1, u32::MAX as usize) {
         match inputs.next()? {
             Ok(ti) => items.push(ti),
             Err(error) => return Some(error),
