@@ -210,8 +210,9 @@ mod x86 {
     }
 }
 
-/// Branch-free over the strip: 64-lane chunks, then 16- and 8-lane chunks,
-/// then the last < 8 lanes one at a time (the same [`lane`] rule).
+/// Branch-free over the strip: 64-lane chunks, then a rest of exactly 32 or
+/// 48 lanes as one chunk, or else 16- and 8-lane chunks and the last < 8
+/// lanes one at a time (the same [`lane`] rule).
 #[inline(always)]
 fn strip_body<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits: &mut [u64]) -> u64 {
     let n = s.len();
@@ -227,6 +228,19 @@ fn strip_body<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits:
         return any;
     }
     let mut word = 0u64;
+    // A rest of 32 or 48 lanes in one chunk: one spike-flag test instead
+    // of two or three (taps of F = 16 or 32, common strips).
+    let (rest, at) = (n - i, i);
+    if rest == 48 || rest == 32 {
+        word = if rest == 48 {
+            chunk::<48, RTZ>(arr_mut(&mut s[at..n]), arr(&w[at..n]), th, tl)
+        } else {
+            chunk::<32, RTZ>(arr_mut(&mut s[at..n]), arr(&w[at..n]), th, tl)
+        };
+        // `at` is a multiple of 64 here: the rest starts a word.
+        bits[n / 64] = word;
+        return any | word;
+    }
     while i + 16 <= n {
         word |= chunk::<16, RTZ>(arr_mut(&mut s[i..i + 16]), arr(&w[i..i + 16]), th, tl) << (i % 64);
         i += 16;

@@ -1,7 +1,7 @@
 //! The vectorized update loop against the scalar rule, at every kernel level
 //! this CPU supports (scalar, portable, AVX2, AVX-512):
 //!
-//! 1. one strip of random length (chunk boundaries 8/16/64 included) at the
+//! 1. one strip of random length (chunk boundaries 8/16/32/48/64 included) at the
 //!    rails: full-range states, th ∈ {1, 32767}, tl ∈ {−32768, th − 1}, both
 //!    resets, zero weights (which must change nothing, even a state ≥ th);
 //! 2. whole cores on random geometries with many features (long strips,
@@ -33,7 +33,7 @@ fn params() -> impl Strategy<Value = NeuronParams> {
 }
 
 fn strip_case() -> impl Strategy<Value = (Vec<i16>, Vec<i16>, NeuronParams)> {
-    prop_oneof![3 => 1usize..=200, 1 => Just(8usize), 1 => Just(64usize), 1 => Just(65usize), 1 => Just(17usize)]
+    prop_oneof![3 => 1usize..=200, 1 => Just(8usize), 1 => Just(64usize), 1 => Just(65usize), 1 => Just(17usize), 1 => Just(48usize), 1 => Just(96usize), 1 => Just(112usize)]
         .prop_flat_map(|n| (proptest::collection::vec(rail_state(), n), proptest::collection::vec(weight(), n), params()))
 }
 
