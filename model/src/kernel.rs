@@ -227,20 +227,19 @@ fn strip_body<const RTZ: bool>(s: &mut [i16], w: &[i16], th: i16, tl: i16, bits:
     if i == n {
         return any;
     }
-    let mut word = 0u64;
     // A rest of 32 or 48 lanes in one chunk: one spike-flag test instead
-    // of two or three (taps of F = 16 or 32, common strips).
-    let (rest, at) = (n - i, i);
-    if rest == 48 || rest == 32 {
-        word = if rest == 48 {
-            chunk::<48, RTZ>(arr_mut(&mut s[at..n]), arr(&w[at..n]), th, tl)
+    // of two or three (taps of F = 16 or 32, common strips). `i` is a
+    // multiple of 64 here: the rest starts a word.
+    if n - i == 48 || n - i == 32 {
+        let word = if n - i == 48 {
+            chunk::<48, RTZ>(arr_mut(&mut s[i..]), arr(&w[i..]), th, tl)
         } else {
-            chunk::<32, RTZ>(arr_mut(&mut s[at..n]), arr(&w[at..n]), th, tl)
+            chunk::<32, RTZ>(arr_mut(&mut s[i..]), arr(&w[i..]), th, tl)
         };
-        // `at` is a multiple of 64 here: the rest starts a word.
         bits[n / 64] = word;
         return any | word;
     }
+    let mut word = 0u64;
     while i + 16 <= n {
         word |= chunk::<16, RTZ>(arr_mut(&mut s[i..i + 16]), arr(&w[i..i + 16]), th, tl) << (i % 64);
         i += 16;

@@ -80,7 +80,7 @@
 //!
 //! Stages are contiguous runs of the cores (or core parts) in topological
 //! order, balanced by the synaptic updates and items each core had during a
-//! sequential warm-up ([`WARMUP_ITEMS`] items or [`WARMUP_UPDATES`]
+//! one-thread warm-up ([`WARMUP_ITEMS`] items or [`WARMUP_UPDATES`]
 //! updates, whichever first); see [`plan`] and [`ITEM_COST`].
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -264,6 +264,25 @@ pub fn thread_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
         return Err(Fallback::Cycle);
     }
     Ok(order)
+}
+
+/// A two-stage cut plan (for [`StreamOptions::plan`]): the thread rule's
+/// order with core `core` cut after output feature `at` (0 < at < F), the
+/// cores before it whole in the first stage, the ones after it in the
+/// second. `None` if the rule does not hold, `core` is not configured or
+/// `at` is not inside its features.
+pub fn cut_at(cfg: &ValidConfig, core: usize, at: usize) -> Option<Vec<Vec<Part>>> {
+    let order = thread_rule(cfg).ok()?;
+    let pos = order.iter().position(|&j| j == core)?;
+    let f = |j: usize| cfg.layers[j].as_ref().map_or(0, |l| l.f as usize);
+    if !(1..f(core)).contains(&at) {
+        return None;
+    }
+    let mut first: Vec<Part> = order[..pos].iter().map(|&j| (j, 0, f(j))).collect();
+    first.push((core, 0, at));
+    let mut second = vec![(core, at, f(core))];
+    second.extend(order[pos + 1..].iter().map(|&j| (j, 0, f(j))));
+    Some(vec![first, second])
 }
 
 /// Splits `order` into at most `stages` contiguous runs minimizing the

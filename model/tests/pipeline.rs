@@ -15,7 +15,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use spikehdl_model::config::{ChipConfig, Xy};
-use spikehdl_model::pipeline::{pipeline_rule, run_stream, Fallback, Part, RunReport, StreamError, StreamOptions, ThreadMode};
+use spikehdl_model::pipeline::{cut_at, pipeline_rule, run_stream, Fallback, Part, RunReport, StreamError, StreamOptions, ThreadMode};
 use spikehdl_model::{bench_net, ChipModel, HostInput, HostOutput, Timed, ValidConfig};
 
 type Outcome = (Vec<Timed<HostOutput>>, Vec<Option<Vec<i16>>>, Vec<spikehdl_model::core::CoreCounters>, spikehdl_model::chip::RouterCounters);
@@ -92,7 +92,7 @@ fn case_with(fan_in: bool) -> impl Strategy<Value = Case> {
             for (pos, &j) in ids.iter().enumerate() {
                 let k = if rng.below(2) == 0 { 1 } else { 3 };
                 let f = [1, 2, 3, 4, 5, 7][rng.below(6) as usize];
-                layers[j] = Some(shaped_layer(8, f, k, 1, rng.next_u64() % 1000, 10 + rng.below(60) as i64, false));
+                layers[j] = Some(shaped_layer(8, f, k, 1, rng.below(1000), 10 + rng.below(60) as i64, false));
                 // Pick a source: DVS or an earlier core with a free slot.
                 let cands: Vec<usize> = ids[..pos]
                     .iter()
@@ -346,7 +346,7 @@ fn benchmark_network_cut_pipeline_matches() {
     let (want, _, _) = run(&cfg, &items, StreamOptions::sequential());
     assert!(!want.0.is_empty());
     let plans: Vec<Vec<Vec<Part>>> = vec![
-        vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]],
+        cut_at(&cfg, 5, 16).expect("core 5 has 64 features"),
         vec![vec![(0, 0, 16), (3, 0, 7)], vec![(3, 7, 32), (5, 0, 40)], vec![(5, 40, 64), (6, 0, 10)]],
     ];
     for plan in plans {
@@ -363,6 +363,18 @@ fn benchmark_network_cut_pipeline_matches() {
     let (got, report, _) = run(&cfg, &items, StreamOptions { mode: ThreadMode::Cut, ..StreamOptions::threads(2) });
     assert!(report.fallback.is_none() && report.stages.len() == 2, "{report:?}");
     assert!(got == want, "planned run differs");
+}
+
+#[test]
+fn cut_at_builds_a_two_stage_plan_from_the_config() {
+    let cfg = spikehdl_model::validate(&bench_net::config()).expect("valid");
+    let want = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
+    assert_eq!(cut_at(&cfg, 5, 16), Some(want));
+    assert_eq!(cut_at(&cfg, 0, 1), Some(vec![vec![(0, 0, 1)], vec![(0, 1, 16), (3, 0, 32), (5, 0, 64), (6, 0, 10)]]));
+    // At the ends of the features, or on a core without a layer: no plan.
+    assert_eq!(cut_at(&cfg, 5, 0), None);
+    assert_eq!(cut_at(&cfg, 5, 64), None);
+    assert_eq!(cut_at(&cfg, 1, 1), None);
 }
 
 #[test]
@@ -498,7 +510,7 @@ fn a_bad_item_stops_both_runs_at_the_same_place() {
     let (want, _, e1) = run(&cfg, &items, StreamOptions::sequential());
     let e1 = e1.expect("sequential run fails");
     assert!(e1.starts_with("input item 25000 "), "{e1}");
-    let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
+    let cut = cut_at(&cfg, 5, 16).expect("core 5 has 64 features");
     for (threads, mode, layered) in [(2, ThreadMode::Pipeline, false), (2, ThreadMode::Pipeline, true), (1, ThreadMode::Auto, true), (2, ThreadMode::Split, true), (2, ThreadMode::Cut, true)] {
         let plan = (mode == ThreadMode::Cut).then(|| cut.clone());
         let opts = StreamOptions { warmup_items: 1_000, batch: 64, mode, split_batch: 999, plan, layered, ..StreamOptions::threads(threads) };
@@ -518,7 +530,7 @@ fn an_input_error_stops_every_mode_after_the_items_before_it() {
     let fail_at = 12_345;
     let stream = || items.iter().enumerate().map(move |(k, &it)| if k == fail_at { Err("disk on fire") } else { Ok(it) });
     let mut results = Vec::new();
-    let cut = vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]];
+    let cut = cut_at(&cfg, 5, 16).expect("core 5 has 64 features");
     let runs = [
         (1, ThreadMode::Auto, false),
         (1, ThreadMode::Auto, true),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use spikehdl_model::kernel::Level;
-use spikehdl_model::pipeline::{run_stream, StreamOptions, ThreadMode};
+use spikehdl_model::pipeline::{cut_at, run_stream, StreamOptions, ThreadMode};
 use spikehdl_model::{bench_net, ChipModel, HostInput, HostOutput, Timed, ValidConfig};
 
 const CONFIG: &str = "examples/bench_net.json";
@@ -65,7 +65,7 @@ fn model_run(cfg: &ValidConfig, events: &[Timed<HostInput>], level: Level, threa
     let (t0, c0) = (Instant::now(), cpu_seconds());
     // The cut pipeline row on two threads shows what cutting the dominant
     // core costs: its plan would keep the cores whole on this network.
-    let plan = (mode == ThreadMode::Cut && threads == 2).then(|| vec![vec![(0, 0, 16), (3, 0, 32), (5, 0, 16)], vec![(5, 16, 64), (6, 0, 10)]]);
+    let plan = if mode == ThreadMode::Cut && threads == 2 { cut_at(cfg, 5, 16) } else { None };
     let opts = StreamOptions { mode, plan, layered, ..StreamOptions::threads(threads) };
     let rep = run_stream(&mut chip, &opts, events.iter().map(|&e| Ok::<_, std::convert::Infallible>(e)), |_o| {
         outputs += 1;

@@ -94,7 +94,7 @@ fn off() -> Destination {
 fn conv(c: u32, w: u32, f: u32, th: i64, seed: u64) -> Layer {
     let g = Geometry { k: 3, stride: (1, 1), pad: (1, 1), w_in: w, h_in: w, w_out: w, h_out: w, c, f };
     let mut r = crate::Rng::new(seed);
-    let weights: Vec<i64> = (0..f * c * 9).map(|_| (r.next_u64() % 9) as i64 - 2).collect();
+    let weights: Vec<i64> = (0..f * c * 9).map(|_| (r.below(9)) as i64 - 2).collect();
     let n = (f * w * w) as usize;
     build_layer(REFERENCE[0], &g, th, -8, &weights, &vec![0; f as usize], &vec![0; n], false, false)
 }
@@ -157,7 +157,7 @@ pub fn dense_network(events: usize) -> (ValidConfig, Vec<HostInput>) {
     let cfg = ValidConfig { capacities: REFERENCE.to_vec(), layers, dvs: Some(dvs), allow_cycles: false };
     let mut r = crate::Rng::new(99);
     let items = (0..events)
-        .map(|_| HostInput::Dvs { x: 32 + (r.next_u64() % 64) as u16, y: 32 + (r.next_u64() % 64) as u16, p: (r.next_u64() % 2) as u8 })
+        .map(|_| HostInput::Dvs { x: 32 + (r.below(64)) as u16, y: 32 + (r.below(64)) as u16, p: (r.below(2)) as u8 })
         .collect();
     (cfg, items)
 }

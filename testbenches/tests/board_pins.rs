@@ -194,7 +194,7 @@ fn noise_and_malformed_frames_are_counted_exactly() {
                 send(&mut h, &mut stream, m);
             }
             1 => {
-                let n = (rng.next_u64() % 12) as usize;
+                let n = (rng.below(12)) as usize;
                 let noise: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
                 send(&mut h, &mut stream, &noise);
             }

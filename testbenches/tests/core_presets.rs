@@ -22,7 +22,7 @@ fn geometry(k: u32, stride: (u32, u32), pad: (u32, u32), w_in: u32, h_in: u32, c
 
 fn layer(p: &CorePreset, g: Geometry, seed: u64) -> Layer {
     let mut rng = Rng::new(seed);
-    let pick = |rng: &mut Rng, v: &[i64]| v[(rng.next_u64() % v.len() as u64) as usize];
+    let pick = |rng: &mut Rng, v: &[i64]| v[(rng.below(v.len() as u64)) as usize];
     let n_w = (g.f * g.c * g.k * g.k) as usize;
     let w: Vec<i64> = (0..n_w).map(|_| pick(&mut rng, &[0, 127, -128, 5, -7, 40, -40, 1])).collect();
     let b: Vec<i64> = (0..g.f).map(|_| pick(&mut rng, &[0, 3, -3, 32767, -32768, 100])).collect();
@@ -33,9 +33,9 @@ fn layer(p: &CorePreset, g: Geometry, seed: u64) -> Layer {
 
 fn stream(l: &Layer, n: usize, seed: u64) -> Vec<CoreItem> {
     let mut rng = Rng::new(seed);
-    let r = |rng: &mut Rng, n: u32| (rng.next_u64() % u64::from(n)) as u16;
+    let r = |rng: &mut Rng, n: u32| (rng.below(u64::from(n))) as u16;
     (0..n)
-        .map(|_| match rng.next_u64() % 20 {
+        .map(|_| match rng.below(20) {
             0 => CoreItem::LeakTick,
             1 => CoreItem::WriteNeuron { f: r(&mut rng, l.f), x: r(&mut rng, l.w_out), y: r(&mut rng, l.h_out), value: 32000 },
             2 => CoreItem::ReadNeuron { f: r(&mut rng, l.f), x: r(&mut rng, l.w_out), y: r(&mut rng, l.h_out) },

@@ -17,10 +17,10 @@ fn icarus_matches_model_and_verilator_cycle_count() {
     let p = preset("tiny").unwrap();
     let g = Geometry { k: 3, stride: (1, 1), pad: (1, 1), w_in: 16, h_in: 16, w_out: 16, h_out: 16, c: 2, f: 4 };
     let mut rng = Rng::new(11);
-    let w: Vec<i64> = (0..2 * 4 * 9).map(|_| (rng.next_u64() % 60) as i64 - 20).collect();
+    let w: Vec<i64> = (0..2 * 4 * 9).map(|_| (rng.below(60)) as i64 - 20).collect();
     let layer = build_layer(p.capacity, &g, 100, -100, &w, &[3, -2, 0, 1], &vec![0; 1024], false, true);
     let mut items: Vec<CoreItem> = (0..150)
-        .map(|_| CoreItem::Spike { c: (rng.next_u64() % 2) as u16, x: (rng.next_u64() % 16) as u16, y: (rng.next_u64() % 16) as u16 })
+        .map(|_| CoreItem::Spike { c: (rng.below(2)) as u16, x: (rng.below(16)) as u16, y: (rng.below(16)) as u16 })
         .collect();
     items.insert(50, CoreItem::LeakTick);
     items.push(CoreItem::WriteNeuron { f: 1, x: 2, y: 3, value: -7 });
