@@ -251,3 +251,50 @@ fn cosim_preset_names_are_checked_before_any_simulation() {
     assert!(err.contains("chip chip_tiny does not fit") && err.contains("9 cores but the chip has 3"), "{err}");
     assert!(err.contains("core 0: neuron words needed 8192 > 1024 available"), "{err}");
 }
+
+/// Concatenation (Inception-style): NIR has no node for it, so it lives in
+/// the configuration only. Two branches of different widths (2 and 3
+/// features) land side by side in one core's 5 input features through their
+/// destinations' feature shifts (0 and 2); `check` shows both sources with
+/// their shifts, and a shift that would overflow the input is refused
+/// naming the field, the value and the limit.
+#[test]
+fn check_shows_a_concatenation_by_feature_shift() {
+    let layer = |c: i64, f: i64, dests: serde_json::Value| {
+        serde_json::json!({
+            "input_shape": {"features": c, "x": 4, "y": 4},
+            "output_shape": {"features": f, "x": 4, "y": 4},
+            "kernel_size": 1, "stride": {"x": 1, "y": 1}, "padding": {"x": 0, "y": 0},
+            "weights": vec![vec![vec![vec![1]]; c as usize]; f as usize],
+            "threshold_high": 1, "threshold_low": -1,
+            "destinations": dests,
+        })
+    };
+    let to = |layer: i64, shift: i64| serde_json::json!({"layer": layer, "enable": true, "pooling": 1, "feature_shift": shift});
+    let off = serde_json::json!({"layer": 0, "enable": false});
+    let mut cfg = serde_json::json!({
+        "chip": {"preset": "chip_tiny"},
+        "dvs_layer": {"pooling": {"x": 4, "y": 4}, "cut": {"x": 3, "y": 3}, "merge": true,
+                      "destinations": [{"layer": 0, "enable": true}, {"layer": 1, "enable": true}]},
+        "cnn_layers": [
+            layer(1, 2, serde_json::json!([to(2, 0), off])),
+            layer(1, 3, serde_json::json!([to(2, 2), off])),
+            layer(5, 1, serde_json::json!([to(12, 0), off])),
+        ],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "concat.json", &cfg.to_string());
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    let row = out.lines().find(|l| l.trim_start().starts_with("2 ")).unwrap_or_default();
+    assert!(row.contains("core 0 (pool 1, shift 0), core 1 (pool 1, shift 2)"), "{out}");
+    assert!(out.lines().find(|l| l.trim_start().starts_with("0 ")).unwrap_or_default().contains("dvs"), "{out}");
+
+    cfg["cnn_layers"][1]["destinations"][0]["feature_shift"] = 3.into();
+    let p = write(dir.path(), "overflow.json", &cfg.to_string());
+    let o = run(&["check", p.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cnn_layers[1].destinations[0].feature_shift") && err.contains("feature_shift 3 + 3 features = 6 exceeds core 2's 5 input features"), "{err}");
+}

@@ -17,7 +17,7 @@ fn import_check_simulate_plot() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 layers on chip \"chip_reference\""), "{out}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d("report.json")).unwrap()).unwrap();
-    assert_eq!(report["layers"][1]["weight_rescale"], 4.0);
+    assert_eq!(report["layers"][1]["rescale_factor"], 0.25);
     let (code, out, _) = run(&["check", &d("chip.json")]);
     assert_eq!(code, 0, "{out}");
     // a blob of DVS events, as .npy (tonic layout)
@@ -67,4 +67,46 @@ fn import_errors_exit_2_with_the_reason() {
     let (code, _, err) = run(&["import", p.to_str().unwrap(), "--out", out.to_str().unwrap(), "--input-shape", "2,64"]);
     assert_eq!(code, 2);
     assert!(err.contains("--input-shape"), "{err}");
+}
+
+/// The ResNet-style example (a residual block: two edges into one
+/// convolution) with default flags: import, `check` shows the fan-in,
+/// `simulate` gives readout spikes, `cosim` on the 9-core reference chip
+/// prints MATCH.
+#[test]
+fn a_residual_network_imports_checks_simulates_and_cosimulates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    spikehdl_nir::write(dir.path().join("resnet.nir").as_path(), &spikehdl_nir::build::resnet(11)).unwrap();
+    let (code, out, err) = run(&["import", &d("resnet.nir"), "--out", &d("chip.json")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("(DVS layer feeds core 0); 4 layers"), "{out}");
+    // conv3 (core 2) sums conv1 (core 0, the skip connection) and conv2 (core 1)
+    let row = out.lines().find(|l| l.contains("conv3 + if3")).unwrap_or_default();
+    assert!(row.contains("core 0 + core 1") && row.contains("core 3 (pool 2)"), "{out}");
+    let row = out.lines().find(|l| l.contains("conv1 + if1")).unwrap_or_default();
+    assert!(row.contains("core 1, core 2"), "{out}");
+    let (code, out, _) = run(&["check", &d("chip.json")]);
+    assert_eq!(code, 0, "{out}");
+    let row = out.lines().find(|l| l.trim_start().starts_with("2 ")).unwrap_or_default();
+    assert!(row.contains("core 0 (pool 1, shift 0), core 1 (pool 1, shift 0)"), "{out}");
+    let (code, out, _) = run(&["check", &d("chip.json"), "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["layers"][0]["sources"], serde_json::json!(["dvs"]));
+    assert_eq!(j["layers"][2]["sources"].as_array().map(Vec::len), Some(2));
+
+    let mut csv = String::from("t,x,y,p\n");
+    let mut rng = spikehdl_model::rng::Rng::new(3);
+    for i in 0..300 {
+        csv += &format!("{},{},{},{}\n", i * 10, 4 + rng.below(24), 4 + rng.below(24), rng.below(2));
+    }
+    std::fs::write(d("ev.csv"), csv).unwrap();
+    let (code, out, err) = run(&["simulate", "--config", &d("chip.json"), "--events", &d("ev.csv"), "--out", &d("out.jsonl")]);
+    assert_eq!(code, 0, "{out}{err}");
+    let readout = std::fs::read_to_string(d("out.jsonl")).unwrap().lines().filter(|l| l.contains("\"spike\"")).count();
+    assert!(readout > 0, "no readout spikes:\n{out}");
+    let (code, out, err) = run(&["cosim", "--config", &d("chip.json"), "--events", &d("ev.csv")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("chip chip_reference (9 cores)") && out.contains("MATCH"), "{out}");
 }

@@ -83,6 +83,17 @@ pub fn chain(nodes: Vec<(&str, Node)>) -> Graph {
     g
 }
 
+/// Any graph: nodes and edges by name (edges keep their order, which fixes
+/// the order of a node's destinations).
+pub fn graph(nodes: Vec<(&str, Node)>, edges: &[(&str, &str)]) -> Graph {
+    let mut g = Graph { version: Some("1.0".into()), ..Graph::default() };
+    for (name, n) in nodes {
+        g.nodes.insert(name.to_string(), n);
+    }
+    g.edges = edges.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    g
+}
+
 /// Deterministic pseudo-random numbers in [lo, hi) (a 64-bit LCG), so that
 /// examples need no random-number crate and are reproducible.
 pub fn uniform(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
@@ -119,4 +130,50 @@ pub fn lenet(seed: u64) -> Graph {
         ("if3", if_node(&[10], 3.0)),
         ("output", output(&[10])),
     ])
+}
+
+/// A small ResNet-style network for a 2 x 32 x 32 DVS input, in the form
+/// Sinabs maps a residual block (`Merge` before a convolution):
+/// sum-pool 2 (DVS layer) -> conv1 2→8 3x3 pad 1 -> IF -> conv2 8→8 3x3 pad 1
+/// -> IF -> conv3 8→8 3x3 pad 1 on the SUM of both IF outputs (two edges into
+/// conv3: the skip connection) -> IF -> sum-pool 2 -> flatten -> affine 512→10
+/// -> IF -> output. Weights are pseudo-random, mostly positive, so that spikes
+/// reach the readout.
+pub fn resnet(seed: u64) -> Graph {
+    let c1 = conv2d(8, 2, 3, uniform(seed, 8 * 2 * 9, -0.1, 0.5), vec![0.0; 8], 1, 1);
+    let c2 = conv2d(8, 8, 3, uniform(seed + 1, 8 * 8 * 9, -0.2, 0.25), vec![0.0; 8], 1, 1);
+    let c3 = conv2d(8, 8, 3, uniform(seed + 2, 8 * 8 * 9, -0.2, 0.25), vec![0.0; 8], 1, 1);
+    let fc = affine(10, 512, uniform(seed + 3, 5120, -0.3, 0.3), vec![0.0; 10]);
+    graph(
+        vec![
+            ("input", input([2, 32, 32])),
+            ("pool0", pool(2, false)),
+            ("conv1", c1),
+            ("if1", if_node(&[8, 16, 16], 1.0)),
+            ("conv2", c2),
+            ("if2", if_node(&[8, 16, 16], 1.0)),
+            ("conv3", c3),
+            ("if3", if_node(&[8, 16, 16], 1.0)),
+            ("pool3", pool(2, false)),
+            ("flatten", flatten([8, 8, 8])),
+            ("fc", fc),
+            ("if4", if_node(&[10], 2.0)),
+            ("output", output(&[10])),
+        ],
+        &[
+            ("input", "pool0"),
+            ("pool0", "conv1"),
+            ("conv1", "if1"),
+            ("if1", "conv2"),
+            ("if1", "conv3"),
+            ("conv2", "if2"),
+            ("if2", "conv3"),
+            ("conv3", "if3"),
+            ("if3", "pool3"),
+            ("pool3", "flatten"),
+            ("flatten", "fc"),
+            ("fc", "if4"),
+            ("if4", "output"),
+        ],
+    )
 }

@@ -1,7 +1,9 @@
-//! From a NIR graph to a chip configuration: walk the chain of nodes, group
-//! them into chip layers (convolution or affine, then IF, then pooling),
-//! discretize each layer like Sinabs, place the layers on cores and emit a
-//! [`ChipConfig`] that passes [`spikehdl_model::validate`].
+//! From a NIR graph to a chip configuration: check the graph's structure
+//! and find its layers ([`crate::topology`]), compute every node's shape in
+//! topological order, route each layer's spikes to its destinations,
+//! discretize each layer like Sinabs 3 (`DynapcnnNetwork(discretize=True)`
+//! on a graph), place the layers on cores and emit a [`ChipConfig`] that
+//! passes [`spikehdl_model::validate`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,11 +11,14 @@ use std::fmt;
 use spikehdl_model::config::{ChipConfig, ChipSpec, CnnLayerConfig, DestinationConfig, DvsDestinationConfig, DvsLayerConfig, Shape, Xy, XyFlags};
 use spikehdl_model::memory::Footprint;
 use spikehdl_model::presets::{chip_preset, unknown_chip_preset, CHIP_REFERENCE, HOST_LAYER};
-use spikehdl_model::validate::{limits, ConfigErrors};
+use spikehdl_model::validate::limits;
 
 use crate::discretize::{discretize_layer, FloatLayer, Scales, MISSING_MIN_V_MEM};
-use crate::graph::{FileError, Graph, Node, Tensor, Value};
+pub use crate::error::ImportError;
+use crate::error::node_err;
+use crate::graph::{Graph, Node, Tensor, Value};
 use crate::mapping::{assign, Demand, MappingError};
+use crate::topology::{is_pool, routes, structure, Route, Structure, Target, MAX_ROUTES};
 
 /// What a missing `min_v_mem` (NIR's IF has none) becomes.
 ///
@@ -62,19 +67,31 @@ impl Default for Options {
     }
 }
 
-/// Why an import failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error(transparent)]
-    File(#[from] FileError),
-    #[error("node {node:?} ({kind}): {message}")]
-    Node { node: String, kind: String, message: String },
-    #[error("{0}")]
-    Graph(String),
-    #[error("{0}")]
-    Mapping(#[from] MappingError),
-    #[error("the imported configuration does not validate ({context}):\n{errors}")]
-    Invalid { context: String, errors: ConfigErrors },
+/// One destination of an imported layer, for the report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DestinationReport {
+    /// The weight node of the destination layer, or the Output node.
+    pub to: String,
+    /// The destination's `layer` field: the core of that layer, or 12 (the host readout).
+    pub layer: usize,
+    /// Sum pooling of this destination.
+    pub pooling: usize,
+    /// The pooling and Flatten nodes on the way.
+    pub via: Vec<String>,
+}
+
+impl fmt::Display for DestinationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.layer == usize::from(HOST_LAYER) {
+            write!(f, "host")?;
+        } else {
+            write!(f, "core {}", self.layer)?;
+        }
+        if self.pooling != 1 {
+            write!(f, " (pool {})", self.pooling)?;
+        }
+        Ok(())
+    }
 }
 
 /// One imported layer, for the report.
@@ -91,10 +108,15 @@ pub struct LayerReport {
     pub kernel: usize,
     pub stride: [usize; 2],
     pub padding: [usize; 2],
-    /// Sum pooling applied to this layer's output spikes.
-    pub pooling: usize,
-    /// Weights were divided by this (preceding average pooling, as Sinabs does).
-    pub weight_rescale: f32,
+    /// Where the layer's input spikes come from: the Input node (through the
+    /// DVS layer or from the host) and the IF nodes of its source layers, in
+    /// the order their routes were found. Several sources sum (fan-in).
+    pub sources: Vec<String>,
+    /// Where its output spikes go (at most the chip's two destinations).
+    pub destinations: Vec<DestinationReport>,
+    /// The weights were multiplied by this before discretization: Sinabs 3's
+    /// `rescale_factor`, 1/(k·k) after an average pooling of k (the chip sums).
+    pub rescale_factor: f32,
     pub scales: Scales,
     pub threshold_high: i64,
     pub threshold_low: i64,
@@ -106,18 +128,23 @@ pub struct LayerReport {
 #[derive(Debug, Clone)]
 pub struct Imported {
     pub config: ChipConfig,
+    /// In topological order of the graph.
     pub layers: Vec<LayerReport>,
     pub warnings: Vec<String>,
-    /// Input (C, H, W) and whether a DVS layer feeds the first core.
+    /// Input (C, H, W) and whether a DVS layer feeds the entry layers.
     pub input: [usize; 3],
     pub dvs: bool,
+    /// The cores the input reaches: the DVS layer's destinations, or the
+    /// cores the host must send spike items to when there is no DVS layer.
+    pub entry_cores: Vec<usize>,
 }
 
 impl fmt::Display for LayerReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dests: Vec<String> = self.destinations.iter().map(ToString::to_string).collect();
         write!(
             f,
-            "{} + {} -> core {}: {}x{}x{} -> {}x{}x{}, k {}, stride {:?}, pad {:?}, pool {}, scale {} (limited by {}), thresholds {}..{}",
+            "{} + {} -> core {}: {}x{}x{} -> {}x{}x{}, k {}, stride {:?}, pad {:?}, from {}, to {}, scale {} (limited by {}), thresholds {}..{}",
             self.node,
             self.neuron,
             self.core,
@@ -130,7 +157,8 @@ impl fmt::Display for LayerReport {
             self.kernel,
             self.stride,
             self.padding,
-            self.pooling,
+            self.sources.join(" + "),
+            dests.join(", "),
             self.scales.chosen,
             self.scales.limited_by(),
             self.threshold_low,
@@ -139,8 +167,8 @@ impl fmt::Display for LayerReport {
     }
 }
 
+/// A layer's parameters as read from its weight and IF nodes (f32, before discretization).
 struct Pending {
-    node: String,
     weights: Vec<f32>,
     biases: Vec<f32>,
     input: [usize; 3],
@@ -148,14 +176,58 @@ struct Pending {
     k: usize,
     stride: [usize; 2],
     padding: [usize; 2],
-    rescale: f32,
-    neuron: Option<(String, f32, Option<f32>)>,
-    pooling: usize,
-    pool_nodes: Vec<String>,
+    /// v_threshold and min_v_mem, from the IF node.
+    threshold: f32,
+    min_v_mem: Option<f32>,
 }
 
-fn node_err(name: &str, node: &Node, message: impl Into<String>) -> ImportError {
-    ImportError::Node { node: name.to_string(), kind: node.kind.clone(), message: message.into() }
+/// The map a node outputs: its shape and whether it was flattened (only an
+/// Affine/Linear may consume a flattened map).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Map {
+    shape: [usize; 3],
+    flat: bool,
+}
+
+impl fmt::Display for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}x{}{}", self.shape[0], self.shape[1], self.shape[2], if self.flat { " (flattened)" } else { "" })
+    }
+}
+
+/// Sinabs 3's `consolidate_layer_scaling` with `DynapcnnNetwork`'s default
+/// `weight_rescaling_fn = rescale_method_1`: the distinct rescale factors of
+/// the routes into one layer (a Python set); none → 1, one → it, several →
+/// `np.round(np.mean(factors) * 0.5, 2)` (the second value is true then).
+pub fn sinabs_rescale(factors: &[f64]) -> (f64, bool) {
+    let mut distinct: Vec<f64> = Vec::new();
+    for &f in factors {
+        if !distinct.contains(&f) {
+            distinct.push(f);
+        }
+    }
+    match distinct.as_slice() {
+        [] => (1.0, false),
+        [one] => (*one, false),
+        many => {
+            let mean = many.iter().sum::<f64>() / many.len() as f64;
+            // np.round(x, 2): rint(x * 100) / 100, half to even.
+            (((mean * 0.5) * 100.0).round_ties_even() / 100.0, true)
+        }
+    }
+}
+
+fn describe_route(g: &Graph, s: &Structure, r: &Route) -> String {
+    let to = match r.target {
+        Target::Layer(l) => format!("{:?}", s.layers[l].0),
+        Target::Output(o) => format!("output {o:?}"),
+    };
+    let pools: Vec<&&str> = r.via.iter().filter(|n| is_pool(&g.nodes[**n].kind)).collect();
+    if pools.is_empty() {
+        to
+    } else {
+        format!("{to} (pool {} via {})", r.pooling, pools.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", "))
+    }
 }
 
 fn tensor<'a>(name: &str, node: &'a Node, field: &str) -> Result<&'a Tensor, ImportError> {
@@ -205,73 +277,6 @@ fn uniform(name: &str, node: &Node, field: &str, default: Option<f64>) -> Result
     Ok(first)
 }
 
-fn unsupported_reason(kind: &str) -> String {
-    let why = match kind {
-        "LIF" | "CubaLIF" | "LI" | "CubaLI" => {
-            "leaky neurons are not supported: the chip's neurons are integrate-and-fire (IF) without membrane decay; retrain with IF neurons (e.g. sinabs IAF)"
-        }
-        "I" => "an integrator without threshold has no chip equivalent; use IF",
-        "Conv1d" => "1-D convolutions are not supported: the chip convolves 2-D maps (use Conv2d)",
-        "Delay" => "the chip has no synaptic delays",
-        "Scale" => "elementwise scaling is not supported; fold it into the preceding weights",
-        "Threshold" => "a bare threshold is not supported; use IF",
-        "NIRGraph" => "nested graphs are not supported; flatten the graph before export",
-        _ => "unknown node type",
-    };
-    format!("{why} (supported: Input, Conv2d, Affine, Linear, Flatten, IF, SumPool2d, AvgPool2d, Output)")
-}
-
-/// The nodes from the Input to the Output, in order.
-fn chain(g: &Graph) -> Result<Vec<(&str, &Node)>, ImportError> {
-    let inputs: Vec<&String> = g.nodes.iter().filter(|(_, n)| n.kind == "Input").map(|(k, _)| k).collect();
-    let input = match inputs.as_slice() {
-        [one] => *one,
-        [] => return Err(ImportError::Graph("the graph has no Input node".into())),
-        many => return Err(ImportError::Graph(format!("the graph has {} Input nodes ({:?}); only one input is supported", many.len(), many))),
-    };
-    let mut succ: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut pred: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (a, b) in &g.edges {
-        succ.entry(a).or_default().push(b);
-        pred.entry(b).or_default().push(a);
-    }
-    let mut out = Vec::new();
-    let mut cur: &str = input;
-    loop {
-        let node = &g.nodes[cur];
-        out.push((cur, node));
-        if out.len() > g.nodes.len() {
-            return Err(ImportError::Graph(format!("the graph has a cycle through node {cur:?}")));
-        }
-        let next = succ.get(cur).cloned().unwrap_or_default();
-        if node.kind == "Output" {
-            if !next.is_empty() {
-                return Err(node_err(cur, node, "an Output node has outgoing edges"));
-            }
-            break;
-        }
-        match next.as_slice() {
-            [one] => {
-                let n = pred.get(one).map_or(0, Vec::len);
-                if n != 1 {
-                    return Err(node_err(one, &g.nodes[*one], format!("{n} incoming edges; only a chain of nodes (one input each) is supported")));
-                }
-                cur = one;
-            }
-            [] => return Err(node_err(cur, node, "no outgoing edge and not an Output node")),
-            many => {
-                return Err(node_err(cur, node, format!("{} outgoing edges ({many:?}); branching graphs are not supported, only chains", many.len())))
-            }
-        }
-    }
-    if out.len() < g.nodes.len() {
-        let on: Vec<&str> = out.iter().map(|(n, _)| *n).collect();
-        let rest: Vec<&String> = g.nodes.keys().filter(|k| !on.contains(&k.as_str())).collect();
-        return Err(ImportError::Graph(format!("nodes {rest:?} are not on the path from the Input to the Output")));
-    }
-    Ok(out)
-}
-
 fn input_shape(name: &str, node: &Node, opt: Option<[usize; 3]>) -> Result<[usize; 3], ImportError> {
     if let Some(s) = opt {
         return Ok(s);
@@ -299,36 +304,41 @@ fn input_shape(name: &str, node: &Node, opt: Option<[usize; 3]>) -> Result<[usiz
 pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
     let preset = chip_preset(&opt.chip)
         .ok_or_else(|| ImportError::Graph(format!("chip: {}", unknown_chip_preset(&opt.chip))))?;
-    let nodes = chain(g)?;
+    let s = structure(g)?;
     let mut warnings = Vec::new();
-    let (in_name, in_node) = nodes[0];
-    let input = input_shape(in_name, in_node, opt.input_shape)?;
-    let mut shape = input;
-    let mut dvs_pool = 1usize;
-    let mut dvs_pool_nodes: Vec<String> = Vec::new();
-    let mut rescale = 1f32;
-    let mut flattened = false;
-    let mut layers: Vec<Pending> = Vec::new();
+    let input = input_shape(s.input, &g.nodes[s.input], opt.input_shape)?;
 
-    for &(name, node) in &nodes[1..] {
+    // Every node's output map, in topological order, and the layers' parameters.
+    let mut maps: BTreeMap<&str, Map> = BTreeMap::new();
+    let mut pending: Vec<Option<Pending>> = (0..s.layers.len()).map(|_| None).collect();
+    let mut pools: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
+    for &name in &s.order {
+        let node = &g.nodes[name];
         let kind = node.kind.as_str();
-        let needs_neuron = |layers: &Vec<Pending>| -> Result<(), ImportError> {
-            match layers.last() {
-                Some(l) if l.neuron.is_none() => Err(node_err(
-                    name,
-                    node,
-                    format!("follows {:?} without an IF node in between; every Conv2d/Affine must be followed by IF", l.node),
-                )),
-                _ => Ok(()),
-            }
-        };
-        match kind {
+        if kind == "Input" {
+            maps.insert(name, Map { shape: input, flat: false });
+            continue;
+        }
+        let preds = s.pred(name);
+        let m0 = maps[preds[0]];
+        if let Some(other) = preds.iter().find(|p| maps[**p] != m0) {
+            return Err(node_err(
+                name,
+                node,
+                format!(
+                    "its inputs differ in shape: {:?} gives {m0}, {other:?} gives {}; a node sums its inputs, so they must have the same shape (as Sinabs requires of all sources of a layer)",
+                    preds[0],
+                    maps[other]
+                ),
+            ));
+        }
+        let Map { shape, flat } = m0;
+        let out = match kind {
             "Conv2d" | "Affine" | "Linear" => {
-                needs_neuron(&layers)?;
                 let w = tensor(name, node, "weight")?;
                 let (f, c, k, stride, padding, out);
                 if kind == "Conv2d" {
-                    if flattened {
+                    if flat {
                         return Err(node_err(name, node, "a Conv2d after Flatten is not supported"));
                     }
                     let [wf, wc, kh, kw] = w.shape[..] else {
@@ -338,7 +348,7 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
                         return Err(node_err(name, node, format!("kernel {kh}x{kw} is not square; the chip supports square kernels only")));
                     }
                     if wc != shape[0] {
-                        return Err(node_err(name, node, format!("weight expects {wc} input channels but its input has {} (shape {:?})", shape[0], shape)));
+                        return Err(node_err(name, node, format!("weight expects {wc} input channels but its input has {} (shape {m0})", shape[0])));
                     }
                     let groups = node.tensor("groups").map_or(1.0, |t| t.data.first().copied().unwrap_or(1.0));
                     if groups != 1.0 {
@@ -369,10 +379,10 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
                     };
                     let n = shape[0] * shape[1] * shape[2];
                     if wi != n {
-                        return Err(node_err(name, node, format!("weight expects {wi} inputs but its input has {n} (shape {:?})", shape)));
+                        return Err(node_err(name, node, format!("weight expects {wi} inputs but its input has {n} (shape {m0})")));
                     }
-                    if (shape[1], shape[2]) != (1, 1) && !flattened {
-                        return Err(node_err(name, node, format!("input of shape {:?} must be flattened (Flatten node) first", shape)));
+                    if (shape[1], shape[2]) != (1, 1) && !flat {
+                        return Err(node_err(name, node, format!("input of shape {m0} must be flattened (Flatten node) first")));
                     }
                     if shape[1] != shape[2] {
                         return Err(node_err(
@@ -386,35 +396,29 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
                     padding = [0, 0];
                     out = [wo, 1, 1];
                 }
-                // Sinabs: `conv.weight.data = conv.weight / rescale_weights` (after average pooling).
-                let weights: Vec<f32> = w.data.iter().map(|&x| (x as f32) / rescale).collect();
                 let biases: Vec<f32> = match (kind, node.tensor("bias")) {
                     ("Linear", _) | (_, None) => vec![0.0; f],
                     (_, Some(b)) if b.data.len() == f => b.data.iter().map(|&x| x as f32).collect(),
                     (_, Some(b)) => return Err(node_err(name, node, format!("bias has {} values; expected {f}", b.data.len()))),
                 };
-                layers.push(Pending {
-                    node: name.to_string(),
-                    weights,
+                let l = s.layer_of_weight(name).expect("structure pairs every weight node with a layer");
+                pending[l] = Some(Pending {
+                    weights: w.data.iter().map(|&x| x as f32).collect(),
                     biases,
                     input: [c, shape[1], shape[2]],
                     output: out,
                     k,
                     stride,
                     padding,
-                    rescale,
-                    neuron: None,
-                    pooling: 1,
-                    pool_nodes: Vec::new(),
+                    threshold: 0.0,
+                    min_v_mem: None,
                 });
-                shape = out;
-                rescale = 1.0;
-                flattened = false;
+                Map { shape: out, flat: false }
             }
             "IF" => {
-                let Some(l) = layers.last_mut().filter(|l| l.neuron.is_none()) else {
-                    return Err(node_err(name, node, "an IF node must directly follow a Conv2d, Affine or Linear node"));
-                };
+                let l = s.layer_of_neuron(name).expect("structure pairs every IF node with a layer");
+                let weight_node = s.layers[l].0;
+                let p = pending[l].as_mut().expect("the weight node comes first in topological order");
                 let thr = uniform(name, node, "v_threshold", None)? as f32;
                 if thr <= 0.0 {
                     return Err(node_err(name, node, format!("v_threshold = {thr}; the chip needs a positive threshold")));
@@ -426,103 +430,163 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
                 let r = uniform(name, node, "r", Some(1.0))? as f32;
                 if r != 1.0 {
                     // dv/dt = R·I: fold R into the synaptic weights and biases.
-                    warnings.push(format!("IF node {name:?}: r = {r} folded into the weights and biases of {:?}", l.node));
-                    l.weights.iter_mut().for_each(|w| *w *= r);
-                    l.biases.iter_mut().for_each(|b| *b *= r);
+                    warnings.push(format!("IF node {name:?}: r = {r} folded into the weights and biases of {weight_node:?}"));
+                    p.weights.iter_mut().for_each(|w| *w *= r);
+                    p.biases.iter_mut().for_each(|b| *b *= r);
                 }
-                let min_v_mem = match opt.min_v_mem {
+                p.threshold = thr;
+                p.min_v_mem = match opt.min_v_mem {
                     MinVMem::Missing => None,
                     MinVMem::NegThreshold => Some(-thr),
                 };
-                l.neuron = Some((name.to_string(), thr, min_v_mem));
+                m0
             }
             "SumPool2d" | "AvgPool2d" => {
-                if flattened {
+                if flat {
                     return Err(node_err(name, node, "pooling after Flatten is not supported"));
                 }
                 let k = pair(name, node, "kernel_size", None)?;
-                let s = pair(name, node, "stride", Some(k[0]))?;
+                let st = pair(name, node, "stride", Some(k[0]))?;
                 let p = pair(name, node, "padding", Some(0))?;
                 if k[0] != k[1] {
                     return Err(node_err(name, node, format!("pooling {}x{} is not square; the chip pools both axes alike", k[0], k[1])));
                 }
-                if s != k {
-                    return Err(node_err(name, node, format!("stride {s:?} differs from the kernel {k:?}; the chip pools without overlap")));
+                if st != k {
+                    return Err(node_err(name, node, format!("stride {st:?} differs from the kernel {k:?}; the chip pools without overlap")));
                 }
                 if p != [0, 0] {
                     return Err(node_err(name, node, format!("padding {p:?}; pooling with padding is not supported")));
                 }
-                match layers.last_mut() {
-                    None => {
-                        dvs_pool *= k[0];
-                        dvs_pool_nodes.push(name.to_string());
-                    }
-                    Some(l) if l.neuron.is_none() => {
-                        return Err(node_err(name, node, format!("pooling between {:?} and its IF node is not supported", l.node)))
-                    }
-                    Some(l) => {
-                        l.pooling *= k[0];
-                        l.pool_nodes.push(name.to_string());
-                    }
+                if k[0] == 0 || shape[1] < k[0] || shape[2] < k[0] {
+                    return Err(node_err(name, node, format!("pooling {} of a {m0} map leaves no output", k[0])));
                 }
-                if kind == "AvgPool2d" {
-                    // Sinabs turns AvgPool2d into SumPool2d and divides the next weights by kH·kW.
-                    rescale *= (k[0] * k[1]) as f32;
-                }
-                shape = [shape[0], shape[1] / k[0], shape[2] / k[1]];
+                pools.insert(name, (k[0], kind == "AvgPool2d"));
+                Map { shape: [shape[0], shape[1] / k[0], shape[2] / k[1]], flat: false }
             }
-            "Flatten" => {
-                if let Some(l) = layers.last() {
-                    if l.neuron.is_none() {
-                        return Err(node_err(name, node, format!("Flatten between {:?} and its IF node is not supported", l.node)));
-                    }
-                }
-                flattened = true;
+            "Flatten" => Map { shape, flat: true },
+            // "Output"; [`structure`] refused every other kind.
+            _ => m0,
+        };
+        maps.insert(name, out);
+    }
+    let pending: Vec<Pending> = pending.into_iter().map(|p| p.expect("every layer has a weight node")).collect();
+
+    // Routes: each layer's destinations, and the input's.
+    let layer_routes: Vec<Vec<Route>> = s.layers.iter().map(|&(_, n)| routes(&s, g, n, &pools)).collect();
+    let input_routes = routes(&s, g, s.input, &pools);
+    for (i, rs) in layer_routes.iter().enumerate() {
+        let neuron = s.layers[i].1;
+        if rs.len() > 2 {
+            let n = if rs.len() >= MAX_ROUTES { format!("at least {MAX_ROUTES}") } else { rs.len().to_string() };
+            let list: Vec<String> = rs.iter().map(|r| describe_route(g, &s, r)).collect();
+            return Err(node_err(
+                neuron,
+                &g.nodes[neuron],
+                format!(
+                    "{n} destinations ({}); a chip layer sends to at most 2 (Sinabs: MaxDestinationsReached). Relay one through an identity layer (a 1x1 Conv2d with weight 1 and its own IF node), or read this layer out through its monitor copy (import --monitor) instead of an Output node",
+                    list.join(", ")
+                ),
+            ));
+        }
+        for r in rs {
+            if !limits::POOLINGS.contains(&(r.pooling as i64)) {
+                return Err(ImportError::Graph(format!(
+                    "pooling {} from layer {:?} to {} (nodes {:?}); the chip pools by 1, 2 or 4",
+                    r.pooling,
+                    s.layers[i].0,
+                    describe_route(g, &s, r),
+                    r.via
+                )));
             }
-            "Output" => {
-                needs_neuron(&layers)?;
-                if rescale != 1.0 {
+            if let Target::Output(o) = r.target {
+                if r.scale != 1.0 {
                     warnings.push(format!(
-                        "average pooling before the Output {name:?}: the chip sums instead (by a factor {rescale}); no later layer can absorb it"
+                        "average pooling before the Output {o:?}: the chip sums instead (by a factor {}); no later layer can absorb it",
+                        1.0 / r.scale
                     ));
                 }
             }
-            "Input" => return Err(node_err(name, node, "a second Input node")),
-            other => return Err(node_err(name, node, unsupported_reason(other))),
         }
     }
-    if layers.is_empty() {
-        return Err(ImportError::Graph("the graph has no Conv2d/Affine + IF layer".into()));
+    let in_node = &g.nodes[s.input];
+    if let Some(r) = input_routes.iter().find(|r| matches!(r.target, Target::Output(_))) {
+        return Err(node_err(s.input, in_node, format!("reaches {} without a layer; the chip reads out only layers", describe_route(g, &s, r))));
     }
 
     // The DVS layer: inputs of 1 or 2 channels within the 128 x 128 sensor.
+    // It has one pooling for all its (at most two) destinations.
     let dvs = input[0] <= 2 && input[1] <= limits::DVS_SIZE as usize && input[2] <= limits::DVS_SIZE as usize;
-    if !limits::POOLINGS.contains(&(dvs_pool as i64)) {
-        return Err(ImportError::Graph(format!("pooling {dvs_pool} before the first layer (nodes {dvs_pool_nodes:?}); the DVS layer pools by 1, 2 or 4")));
-    }
-    if dvs_pool != 1 && !dvs {
+    let dvs_pool = input_routes[0].pooling;
+    let input_pools: Vec<&str> = input_routes.iter().flat_map(|r| r.via.iter().copied()).filter(|n| is_pool(&g.nodes[*n].kind)).collect();
+    if dvs {
+        if input_routes.len() > 2 {
+            let list: Vec<String> = input_routes.iter().map(|r| describe_route(g, &s, r)).collect();
+            return Err(node_err(
+                s.input,
+                in_node,
+                format!("{} destinations ({}); the DVS layer sends to at most 2 layers", if input_routes.len() >= MAX_ROUTES { format!("at least {MAX_ROUTES}") } else { input_routes.len().to_string() }, list.join(", ")),
+            ));
+        }
+        if let Some(r) = input_routes.iter().find(|r| r.pooling != dvs_pool) {
+            return Err(node_err(
+                s.input,
+                in_node,
+                format!(
+                    "its destinations are pooled differently: {} and {}; the DVS layer has one pooling for all its destinations",
+                    describe_route(g, &s, &input_routes[0]),
+                    describe_route(g, &s, r)
+                ),
+            ));
+        }
+        if !limits::POOLINGS.contains(&(dvs_pool as i64)) {
+            return Err(ImportError::Graph(format!("pooling {dvs_pool} before the first layer (nodes {input_pools:?}); the DVS layer pools by 1, 2 or 4")));
+        }
+    } else if !input_pools.is_empty() {
         return Err(ImportError::Graph(format!(
-            "pooling before the first layer (nodes {dvs_pool_nodes:?}) needs the DVS layer, but the input {input:?} is not a DVS input (C ≤ 2, H, W ≤ 128)"
+            "pooling before the first layer (nodes {input_pools:?}) needs the DVS layer, but the input {input:?} is not a DVS input (C ≤ 2, H, W ≤ 128)"
         )));
     }
-    if !dvs {
-        warnings.push(format!(
-            "input {input:?} is not a DVS input (C ≤ 2, H, W ≤ 128): no DVS layer; send inputs as spike items to the first layer's core"
-        ));
+
+    // Sources and rescale factors per layer. The input's routes count only
+    // when they pool (Sinabs adds the DVS pooling's factor, and nothing when
+    // no pooling follows the DVS layer); a layer's routes always count.
+    let mut sources: Vec<Vec<String>> = vec![Vec::new(); s.layers.len()];
+    let mut factors: Vec<Vec<f64>> = vec![Vec::new(); s.layers.len()];
+    let mut add = |from: &str, r: &Route, counts: bool| {
+        if let Target::Layer(j) = r.target {
+            if !sources[j].iter().any(|x| x == from) {
+                sources[j].push(from.to_string());
+            }
+            if counts {
+                factors[j].push(r.scale);
+            }
+        }
+    };
+    for r in &input_routes {
+        add(s.input, r, r.via.iter().any(|n| is_pool(&g.nodes[*n].kind)));
+    }
+    for (i, rs) in layer_routes.iter().enumerate() {
+        for r in rs {
+            add(s.layers[i].1, r, true);
+        }
     }
 
     // Discretize.
     let mut ints = Vec::new();
-    for l in &layers {
-        let (neuron, thr, min_v_mem) = l.neuron.clone().expect("checked: every layer has an IF node");
-        if !limits::POOLINGS.contains(&(l.pooling as i64)) {
-            return Err(ImportError::Graph(format!(
-                "pooling {} after layer {:?} (nodes {:?}); the chip pools by 1, 2 or 4",
-                l.pooling, l.node, l.pool_nodes
-            )));
+    let mut rescales = Vec::new();
+    for (i, l) in pending.iter().enumerate() {
+        let (weight_node, neuron) = s.layers[i];
+        let (factor, conflict) = sinabs_rescale(&factors[i]);
+        if conflict {
+            warnings.push(format!(
+                "layer {weight_node:?}: its sources arrive through different average poolings (weight factors {:?}); like Sinabs' default rescale_method_1 the weights are multiplied by round(mean · 0.5, 2) = {factor}; use SumPool2d on these branches to keep the weights as trained",
+                factors[i]
+            ));
         }
-        let d = discretize_layer(&FloatLayer { weights: &l.weights, biases: &l.biases, threshold: thr, min_v_mem, state: None });
-        if min_v_mem.is_none() {
+        // Sinabs 3 (DynapcnnLayer): `conv.weight * rescale_weights` in f32, before discretizing.
+        let weights: Vec<f32> = if factor == 1.0 { l.weights.clone() } else { l.weights.iter().map(|&w| w * factor as f32).collect() };
+        let d = discretize_layer(&FloatLayer { weights: &weights, biases: &l.biases, threshold: l.threshold, min_v_mem: l.min_v_mem, state: None });
+        if l.min_v_mem.is_none() {
             warnings.push(format!(
                 "IF node {neuron:?}: no min_v_mem (NIR has none); as in Sinabs, {MISSING_MIN_V_MEM} enters the scale{} and threshold_low = {}; --min-v-mem neg-threshold uses -v_threshold like sinabs.from_nir",
                 if d.scales.chosen == d.scales.thresholds && d.scales.thresholds < d.scales.weights.min(d.scales.biases) {
@@ -535,32 +599,48 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         }
         if d.threshold_high < 1 {
             return Err(ImportError::Graph(format!(
-                "IF node {neuron:?}: the threshold {thr} becomes {} at scale {} (limited by {}); the chip needs ≥ 1",
+                "IF node {neuron:?}: the threshold {} becomes {} at scale {} (limited by {}); the chip needs ≥ 1",
+                l.threshold,
                 d.threshold_high,
                 d.scales.chosen,
                 d.scales.limited_by()
             )));
         }
         if d.weights.iter().all(|&w| w == 0) {
-            warnings.push(format!("node {:?}: every weight rounds to 0 at scale {} (limited by {})", l.node, d.scales.chosen, d.scales.limited_by()));
+            warnings.push(format!("node {weight_node:?}: every weight rounds to 0 at scale {} (limited by {})", d.scales.chosen, d.scales.limited_by()));
         }
         ints.push(d);
+        rescales.push(factor as f32);
     }
 
     // Map.
-    let demands: Vec<Demand> = layers
+    let demands: Vec<Demand> = pending
         .iter()
-        .map(|l| Demand {
-            name: format!("{} {}x{}x{} -> {}x{}x{} k{}", l.node, l.input[0], l.input[1], l.input[2], l.output[0], l.output[1], l.output[2], l.k),
+        .enumerate()
+        .map(|(i, l)| Demand {
+            name: format!("{} {}x{}x{} -> {}x{}x{} k{}", s.layers[i].0, l.input[0], l.input[1], l.input[2], l.output[0], l.output[1], l.output[2], l.k),
             footprint: Footprint::new(l.input[0] as u32, l.output[0] as u32, l.k as u32, l.output[2] as u32, l.output[1] as u32),
         })
         .collect();
     let cores = assign(&demands, &preset.capacities()).map_err(|e| MappingError { message: format!("chip {:?}: {}", preset.name, e.message) })?;
+    let dest_layer = |r: &Route| match r.target {
+        Target::Layer(j) => cores[j],
+        Target::Output(_) => usize::from(HOST_LAYER),
+    };
+    let dest_report = |r: &Route| DestinationReport {
+        to: match r.target {
+            Target::Layer(j) => s.layers[j].0.to_string(),
+            Target::Output(o) => o.to_string(),
+        },
+        layer: dest_layer(r),
+        pooling: r.pooling,
+        via: r.via.iter().map(|n| n.to_string()).collect(),
+    };
 
     // Emit the configuration.
     let mut cnn_layers: Vec<Option<CnnLayerConfig>> = vec![None; preset.cores.len()];
     let mut reports = Vec::new();
-    for (i, (l, d)) in layers.iter().zip(&ints).enumerate() {
+    for (i, (l, d)) in pending.iter().zip(&ints).enumerate() {
         let (f, c, k) = (l.output[0], l.input[0], l.k);
         let mut weights = vec![vec![vec![vec![0i64; k]; k]; c]; f];
         for (idx, &w) in d.weights.iter().enumerate() {
@@ -568,7 +648,11 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
             let (ci, rest) = (rest / (k * k), rest % (k * k));
             weights[fi][ci][rest / k][rest % k] = w;
         }
-        let next = if i + 1 < layers.len() { cores[i + 1] as i64 } else { i64::from(HOST_LAYER) };
+        let mut destinations: Vec<DestinationConfig> = layer_routes[i]
+            .iter()
+            .map(|r| DestinationConfig { layer: dest_layer(r) as i64, enable: true, pooling: r.pooling as i64, feature_shift: 0 })
+            .collect();
+        destinations.resize(2, DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 });
         let leak_enable = d.biases.iter().any(|&b| b != 0);
         cnn_layers[cores[i]] = Some(CnnLayerConfig {
             input_shape: Shape { features: c as i64, x: l.input[2] as i64, y: l.input[1] as i64 },
@@ -584,29 +668,34 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
             return_to_zero: opt.reset == Reset::Zero,
             leak_enable,
             monitor_enable: opt.monitor,
-            destinations: vec![
-                DestinationConfig { layer: next, enable: true, pooling: l.pooling as i64, feature_shift: 0 },
-                DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 },
-            ],
+            destinations,
         });
-        let neuron = l.neuron.as_ref().map(|n| n.0.clone()).unwrap_or_default();
         reports.push(LayerReport {
-            node: l.node.clone(),
-            neuron,
+            node: s.layers[i].0.to_string(),
+            neuron: s.layers[i].1.to_string(),
             core: cores[i],
             input: l.input,
             output: l.output,
             kernel: k,
             stride: l.stride,
             padding: l.padding,
-            pooling: l.pooling,
-            weight_rescale: l.rescale,
+            sources: sources[i].clone(),
+            destinations: layer_routes[i].iter().map(dest_report).collect(),
+            rescale_factor: rescales[i],
             scales: d.scales,
             threshold_high: d.threshold_high,
             threshold_low: d.threshold_low,
             footprint: demands[i].footprint,
             leak_enable,
         });
+    }
+    let entry_cores: Vec<usize> = input_routes.iter().map(dest_layer).collect();
+    if !dvs {
+        warnings.push(format!(
+            "input {input:?} is not a DVS input (C ≤ 2, H, W ≤ 128): no DVS layer; send inputs as spike items to core{} {}",
+            if entry_cores.len() == 1 { "" } else { "s" },
+            entry_cores.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ));
     }
     let dvs_layer = dvs.then(|| DvsLayerConfig {
         pooling: Some(Xy { x: dvs_pool as i64, y: dvs_pool as i64 }),
@@ -618,14 +707,14 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         on_channel: true,
         off_channel: true,
         monitor_enable: false,
-        destinations: vec![DvsDestinationConfig { layer: cores[0] as i64, enable: true }],
+        destinations: entry_cores.iter().map(|&c| DvsDestinationConfig { layer: c as i64, enable: true }).collect(),
     });
     let config = ChipConfig { chip: ChipSpec { preset: Some(preset.name.to_string()), cores: None }, allow_cycles: false, dvs_layer, cnn_layers };
     if let Err(errors) = spikehdl_model::validate(&config) {
         let context = reports.iter().map(|r| format!("cnn_layers[{}] = {}", r.core, r.node)).collect::<Vec<_>>().join(", ");
         return Err(ImportError::Invalid { context, errors });
     }
-    Ok(Imported { config, layers: reports, warnings, input, dvs })
+    Ok(Imported { config, layers: reports, warnings, input, dvs, entry_cores })
 }
 
 /// Reads a `.nir` file and imports it.

@@ -56,8 +56,8 @@ fn lenet_imports_validates_and_simulates() {
     assert_eq!(dvs.cut.unwrap().x, 31);
     assert!(!dvs.merge);
     let l = &imp.layers;
-    assert_eq!((l[0].input, l[0].output, l[0].pooling), ([2, 32, 32], [6, 28, 28], 2));
-    assert_eq!((l[1].input, l[1].output, l[1].weight_rescale), ([6, 14, 14], [16, 10, 10], 4.0));
+    assert_eq!((l[0].input, l[0].output, l[0].destinations[0].pooling), ([2, 32, 32], [6, 28, 28], 2));
+    assert_eq!((l[1].input, l[1].output, l[1].rescale_factor), ([6, 14, 14], [16, 10, 10], 0.25));
     assert_eq!((l[2].input, l[2].output, l[2].kernel), ([16, 5, 5], [10, 1, 1], 5));
     let c0 = imp.config.cnn_layers[0].as_ref().unwrap();
     assert_eq!(c0.destinations[0].layer, 1);
@@ -136,8 +136,8 @@ fn avg_pooling_divides_the_next_weights_like_sinabs() {
     let avg = import_graph(&net(true), &opts("chip_tiny")).unwrap();
     assert_eq!(sum.layers[1].threshold_high, 127);
     assert_eq!(avg.layers[1].threshold_high, 508);
-    assert_eq!(avg.layers[1].weight_rescale, 4.0);
-    assert_eq!(avg.layers[0].pooling, 2);
+    assert_eq!(avg.layers[1].rescale_factor, 0.25);
+    assert_eq!(avg.layers[0].destinations[0].pooling, 2);
 }
 
 fn one_layer(thr: f64, neuron: Node) -> spikehdl_nir::Graph {
@@ -188,12 +188,13 @@ fn unsupported_nodes_are_named_with_the_reason() {
     ]);
     let e = err(import_graph(&g, &opts("chip_tiny")));
     assert!(e.contains("node \"c2\" (Conv2d): follows \"c\" without an IF node"), "{e}");
-    // branching
+    // a branch to a second output is a second destination (graphs: tests/graphs.rs)
     let mut g = one_layer(1.0, if_node(&[1, 4, 4], 1.0));
     g.nodes.insert("out2".into(), output(&[1, 4, 4]));
     g.edges.push(("s".into(), "out2".into()));
-    let e = err(import_graph(&g, &opts("chip_tiny")));
-    assert!(e.contains("node \"s\" (IF): 2 outgoing edges"), "{e}");
+    let imp = import_graph(&g, &opts("chip_tiny")).unwrap();
+    let d: Vec<(i64, bool)> = imp.config.cnn_layers[0].as_ref().unwrap().destinations.iter().map(|d| (d.layer, d.enable)).collect();
+    assert_eq!(d, vec![(12, true), (12, true)]);
 }
 
 #[test]

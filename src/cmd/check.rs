@@ -16,6 +16,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<u8> {
     let cfg = super::load_config(&a.config)?;
+    let sources = sources(&cfg);
     let mut rows = Vec::new();
     for (i, (l, cap)) in cfg.layers.iter().zip(&cfg.capacities).enumerate() {
         let Some(l) = l else { continue };
@@ -37,6 +38,7 @@ pub fn run(a: Args) -> Result<u8> {
             "kernel_words": fp.kernel_words, "kernel_capacity": cap.kernel_words,
             "neuron_words": fp.neuron_words, "neuron_capacity": cap.neuron_words,
             "bias_words": fp.bias_words, "bias_capacity": cap.bias_words,
+            "sources": sources[i],
             "destinations": dests,
         }));
     }
@@ -52,8 +54,8 @@ pub fn run(a: Args) -> Result<u8> {
     }
     println!();
     println!(
-        "{:>4}  {:>14}  {:>14}  {:>3}  {:>17}  {:>17}  {:>11}  destinations",
-        "core", "input CxHxW", "output FxHxW", "k", "kernel words", "neuron words", "bias words"
+        "{:>4}  {:>14}  {:>14}  {:>3}  {:>17}  {:>17}  {:>11}  {:<24}  destinations",
+        "core", "input CxHxW", "output FxHxW", "k", "kernel words", "neuron words", "bias words", "sources"
     );
     for r in &rows {
         let shape = |v: &serde_json::Value| format!("{}x{}x{}", v[0], v[1], v[2]);
@@ -61,9 +63,16 @@ pub fn run(a: Args) -> Result<u8> {
             let (u, c) = (r[u].as_u64().unwrap_or(0), r[c].as_u64().unwrap_or(1));
             format!("{u}/{c} {:>3}%", u * 100 / c.max(1))
         };
-        let dests: Vec<&str> = r["destinations"].as_array().map(|a| a.iter().filter_map(|d| d.as_str()).collect()).unwrap_or_default();
+        let list = |key: &str| -> String {
+            let v: Vec<&str> = r[key].as_array().map(|a| a.iter().filter_map(|d| d.as_str()).collect()).unwrap_or_default();
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
         println!(
-            "{:>4}  {:>14}  {:>14}  {:>3}  {:>17}  {:>17}  {:>11}  {}",
+            "{:>4}  {:>14}  {:>14}  {:>3}  {:>17}  {:>17}  {:>11}  {:<24}  {}",
             r["core"].to_string(),
             shape(&r["input"]),
             shape(&r["output"]),
@@ -71,8 +80,33 @@ pub fn run(a: Args) -> Result<u8> {
             use_("kernel_words", "kernel_capacity"),
             use_("neuron_words", "neuron_capacity"),
             use_("bias_words", "bias_capacity"),
-            if dests.is_empty() { "-".to_string() } else { dests.join(", ") }
+            list("sources"),
+            list("destinations")
         );
     }
     Ok(crate::EXIT_OK)
+}
+
+/// Per core, what sends to it: the DVS layer and every core with an enabled
+/// destination to it (with that destination's pooling and feature shift).
+/// Several sources sum into one core (residual sums), or concatenate when
+/// their feature shifts differ.
+fn sources(cfg: &spikehdl_model::ValidConfig) -> Vec<Vec<String>> {
+    let mut s = vec![Vec::new(); cfg.n_cores()];
+    if let Some(d) = &cfg.dvs {
+        for &j in d.destinations.iter().flatten() {
+            if let Some(v) = s.get_mut(usize::from(j)) {
+                v.push("dvs".to_string());
+            }
+        }
+    }
+    for (i, l) in cfg.layers.iter().enumerate() {
+        let Some(l) = l else { continue };
+        for d in l.destinations.iter().filter(|d| d.enable) {
+            if let Some(v) = s.get_mut(usize::from(d.layer)) {
+                v.push(format!("core {i} (pool {}, shift {})", d.pooling, d.feature_shift));
+            }
+        }
+    }
+    s
 }

@@ -76,31 +76,44 @@ pub fn run(a: Args) -> Result<u8> {
     let text = serde_json::to_string_pretty(&imp.config)?;
     super::write_file(&a.out, &(text + "\n"))?;
     let [c, h, w] = imp.input;
+    let entries = imp.entry_cores.iter().map(|c| format!("core {c}")).collect::<Vec<_>>().join(", ");
     println!(
         "input {c}x{h}x{w} ({}); {} layers on chip {:?}",
-        if imp.dvs { "DVS layer feeds the first core" } else { "no DVS layer: send spike items to the first core" },
+        if imp.dvs { format!("DVS layer feeds {entries}") } else { format!("no DVS layer: send spike items to {entries}") },
         imp.layers.len(),
         a.chip
     );
     println!(
-        "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>4} {:>10} {:>22} {:>13} {:>17}",
-        "core", "layer (node + IF)", "in CxHxW", "out FxHxW", "k", "pool", "scale", "limited by", "thresholds", "kernel/neuron/bias"
+        "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} destinations",
+        "core", "layer (node + IF)", "in CxHxW", "out FxHxW", "k", "scale", "limited by", "thresholds", "kernel/neuron/bias", "sources"
     );
     for l in &imp.layers {
         let lim = l.scales.limited_by();
         let lim = lim.split(' ').next().unwrap_or(lim);
+        // A source is the Input node or a layer's IF node: name the core it sits on.
+        let sources: Vec<String> = l
+            .sources
+            .iter()
+            .map(|src| match imp.layers.iter().find(|o| &o.neuron == src) {
+                Some(o) => format!("core {}", o.core),
+                None if imp.dvs => "dvs".to_string(),
+                None => "host".to_string(),
+            })
+            .collect();
+        let dests: Vec<String> = l.destinations.iter().map(ToString::to_string).collect();
         println!(
-            "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>4} {:>10} {:>22} {:>13} {:>17}",
+            "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} {}",
             l.core,
             format!("{} + {}", l.node, l.neuron),
             format!("{}x{}x{}", l.input[0], l.input[1], l.input[2]),
             format!("{}x{}x{}", l.output[0], l.output[1], l.output[2]),
             l.kernel,
-            l.pooling,
             format!("{:.4}", l.scales.chosen),
             lim,
             format!("{}..{}", l.threshold_low, l.threshold_high),
             format!("{}/{}/{}", l.footprint.kernel_words, l.footprint.neuron_words, l.footprint.bias_words),
+            sources.join(" + "),
+            dests.join(", "),
         );
     }
     if imp.layers.iter().any(|l| l.leak_enable) {
@@ -108,7 +121,7 @@ pub fn run(a: Args) -> Result<u8> {
     }
     println!("wrote {}", a.out.display());
     if let Some(p) = &a.report_json {
-        let j = serde_json::json!({ "input": imp.input, "dvs": imp.dvs, "warnings": imp.warnings, "layers": imp.layers });
+        let j = serde_json::json!({ "input": imp.input, "dvs": imp.dvs, "entry_cores": imp.entry_cores, "warnings": imp.warnings, "layers": imp.layers });
         super::write_file(p, &serde_json::to_string_pretty(&j)?)?;
     }
     Ok(crate::EXIT_OK)
