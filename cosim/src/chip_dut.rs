@@ -34,11 +34,17 @@ pub struct ChipRunOpts {
     /// Upper bounds derived from the model's work ([`Budget::from_model`]):
     /// a run that exceeds one is a failure at once, not a hang or a flood.
     pub budget: Option<Budget>,
+    /// Present every item only when the chip is idle (not only leak ticks,
+    /// writes and reads). A destination cycle can deadlock the chip's
+    /// finite queues when input events stream into it (spec §5 allows
+    /// that); one item at a time keeps a cycle that settles logically from
+    /// deadlocking physically.
+    pub serial: bool,
 }
 
 impl Default for ChipRunOpts {
     fn default() -> Self {
-        Self { out_stall: 0, in_stall: 0, seed: 1, max_cycles: u64::MAX, watchdog: 200_000, budget: None }
+        Self { out_stall: 0, in_stall: 0, seed: 1, max_cycles: u64::MAX, watchdog: 200_000, budget: None, serial: false }
     }
 }
 
@@ -308,7 +314,7 @@ impl ChipDut {
             // Only events stream; other items wait for `idle`, which settles
             // from registers: read it after the last edge.
             let (m, idle_port) = (&self.m, self.p.idle);
-            let may = |i: usize| matches!(items[i], HostInput::Dvs { .. } | HostInput::Spike { .. }) || m.get(idle_port) == 1;
+            let may = |i: usize| (!opts.serial && matches!(items[i], HostInput::Dvs { .. } | HostInput::Spike { .. })) || m.get(idle_port) == 1;
             if let Some(i) = input.offer(&mut rng, opts.in_stall, may) {
                 self.present(&items[i]);
             }

@@ -191,7 +191,7 @@ fn run_chip(a: &Args, cfg: &spikehdl_model::ValidConfig, items: &[Timed<HostInpu
             .progress_chars("=> "),
     );
     pb.set_message(format!("{} (RTL)", c.module));
-    let opts = ChipRunOpts { out_stall: a.stall_out, in_stall: a.stall_in, seed: 0x5eed, max_cycles: a.max_cycles, watchdog: 1_000_000, budget: None };
+    let opts = ChipRunOpts { out_stall: a.stall_out, in_stall: a.stall_in, seed: 0x5eed, max_cycles: a.max_cycles, watchdog: 1_000_000, budget: None, serial: false };
     // A flooding or runaway RTL ends with an error instead of filling memory.
     let opts = ChipRunOpts { budget: Budget::from_model(cfg, &host, &opts), ..opts };
     let t1 = std::time::Instant::now();

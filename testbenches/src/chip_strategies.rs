@@ -14,8 +14,12 @@
 //! and the cycle's back edge lands, through `feature_shift`, on an input
 //! channel whose weights are all zero (an update with a zero weight changes
 //! nothing and never spikes). Every edge of the cycle still carries traffic
-//! through the router, and at most one event per input circulates, so the
-//! 4-deep queues cannot deadlock.
+//! through the router. That settles logically, not physically: with input
+//! events streaming in, a cycle core's 4-deep input queue can fill with them
+//! while its own output waits for room in that queue (both stall for good;
+//! spec §5 allows a cycle to deadlock). So cyclic cases present their items
+//! one at a time ([`ChipRunOpts::serial`]); at most one event per input then
+//! circulates and the queues cannot deadlock.
 //!
 //! Layers otherwise come from [`crate::strategies::layer`] (validated by the
 //! model) and nothing is resized: events that fall outside a destination's
@@ -274,7 +278,7 @@ pub fn host_items(cfg: &ValidConfig, max_items: usize, readback: bool) -> impl S
 /// Host output backpressure and input gaps.
 pub fn run_opts() -> impl Strategy<Value = ChipRunOpts> {
     (prop_oneof![2 => Just(0u8), 1 => Just(90u8), 3 => 0u8..=80], prop_oneof![3 => Just(0u8), 1 => 0u8..=50], any::<u64>())
-        .prop_map(|(out_stall, in_stall, seed)| ChipRunOpts { out_stall, in_stall, seed, max_cycles: 20_000_000, watchdog: 200_000, budget: None })
+        .prop_map(|(out_stall, in_stall, seed)| ChipRunOpts { out_stall, in_stall, seed, max_cycles: 20_000_000, watchdog: 200_000, budget: None, serial: false })
 }
 
 /// A complete case on a chip with capacities `caps`.
@@ -286,6 +290,7 @@ pub fn chip_case(caps: Vec<CoreCapacity>, max_items: usize) -> impl Strategy<Val
             if !host_spikes {
                 items.retain(|i| !matches!(i, HostInput::Spike { .. }));
             }
+            let opts = ChipRunOpts { serial: cfg.allow_cycles, ..opts };
             ChipCase { cfg, items, opts, topology }
         })
     })
