@@ -338,7 +338,7 @@ mod tests {
 
     fn sample_layer() -> Layer {
         let (c, f, k, w_out, h_out) = (2u32, 3u32, 3u32, 5u32, 3u32);
-        let d = Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 };
+        let d = Destination { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 };
         Layer {
             c,
             w_in: 5,

@@ -41,7 +41,7 @@ fn layer(
         .collect();
     let biases = (0..f).map(|_| rng.range(-3, 4) as i16).collect();
     let neurons_initial_value = (0..f * h_out * w_out).map(|_| rng.range(-4, 4) as i16).collect();
-    let d = Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 };
+    let d = Destination { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 };
     Layer {
         c,
         w_in,

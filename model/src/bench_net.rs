@@ -26,7 +26,7 @@ pub const DURATION_US: u64 = 1_000_000;
 pub use crate::rng::Rng;
 
 fn dest(layer: i64, enable: bool, pooling: i64) -> DestinationConfig {
-    DestinationConfig { layer, enable, pooling, feature_shift: 0 }
+    DestinationConfig { chip: None, layer, enable, pooling, feature_shift: 0 }
 }
 
 #[allow(clippy::too_many_arguments)] // one line per layer of the network reads best

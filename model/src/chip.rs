@@ -38,6 +38,9 @@ pub struct RouterCounters {
     /// DVS events received / passed the filter and crop.
     pub dvs_in: u64,
     pub dvs_out: u64,
+    /// Events sent to another chip of a chain (pooled and shifted; the
+    /// receiving chip delivers them, see [`crate::chain`]).
+    pub link_out: u64,
 }
 
 /// The golden model of the whole chip.
@@ -375,7 +378,50 @@ impl ChipModel {
     /// Routes the outputs of core i (spec §5), see [`route_outputs`].
     fn route_outputs(&mut self, i: usize, outs: &[CoreOutput], out: &mut Vec<HostOutput>) {
         let Self { cfg, router, remote, outbox, queue, .. } = self;
-        route_outputs(cfg, router, i, outs, |o| out.push(o), |j, it| fifo_push(remote, outbox, queue, j, it));
+        // A lone chip of a chain counts what it sends to other chips (`link_out`); a chain delivers it.
+        route_outputs(cfg, router, i, outs, |o| out.push(o), |j, it| fifo_push(remote, outbox, queue, j, it), |_, _, _, _, _| {});
+    }
+
+    /// Chain runs ([`crate::chain`]): DVS event (x, y, p) of this chip's
+    /// DVS layer; the items for its cores go to `to_core`.
+    pub(crate) fn dvs_into(&mut self, x: u16, y: u16, p: u8, host: impl FnMut(HostOutput), to_core: impl FnMut(usize, CoreItem)) {
+        dvs_event(&self.cfg, &mut self.router, x.into(), y.into(), p, host, to_core);
+    }
+
+    /// Chain runs: core `i` takes `item` (recorded in the trace); its
+    /// outputs go to `host`, to this chip's cores through `to_core`, and to
+    /// other chips through `to_chip` (chip, layer, c, x, y).
+    pub(crate) fn step(
+        &mut self,
+        i: usize,
+        item: CoreItem,
+        host: impl FnMut(HostOutput),
+        to_core: impl FnMut(usize, CoreItem),
+        to_chip: impl FnMut(u8, u8, u16, u16, u16),
+    ) {
+        let Some(core) = self.cores[i].as_mut() else {
+            self.unconfigured_errors[i] += 1;
+            return;
+        };
+        if let Some(t) = self.trace.as_mut() {
+            t.push((i, item));
+        }
+        let mut outs = std::mem::take(&mut self.scratch);
+        outs.clear();
+        core.accept(item, &mut outs);
+        route_outputs(&self.cfg, &mut self.router, i, &outs, host, to_core, to_chip);
+        self.scratch = outs;
+    }
+
+    /// Chain runs: whether an event from another chip's link lies inside
+    /// core j's input shape (then it is counted as delivered to j; else the
+    /// chain drops it and counts the drop on this chip's link).
+    pub(crate) fn link_accepts(&mut self, j: usize, c: u16, x: u16, y: u16) -> bool {
+        let ok = fits(&self.cfg, j, c, x, y);
+        if ok {
+            self.router.delivered[j] += 1;
+        }
+        ok
     }
 
     /// Layered runs, first step: checks the batch's host items up to the
@@ -456,7 +502,7 @@ impl ChipModel {
                 outs.clear();
                 core.accept(item, &mut outs);
                 if !outs.is_empty() {
-                    route_outputs(&self.cfg, &mut self.router, j, &outs, |o| host.push((tag, o)), |d, it| routed[d].push((tag, it)));
+                    route_outputs(&self.cfg, &mut self.router, j, &outs, |o| host.push((tag, o)), |d, it| routed[d].push((tag, it)), |_, _, _, _, _| {});
                 }
             }
             (direct[j], routed[j]) = (mine, from_source);
@@ -545,8 +591,17 @@ fn deliver(cfg: &ValidConfig, router: &mut RouterCounters, src: usize, j: usize,
 
 /// Routes the outputs of core i (spec §5): a read's answer to `host`, a
 /// spike's monitor copy to `host`, then each enabled destination (the host,
-/// or a core through [`deliver`]).
-fn route_outputs(cfg: &ValidConfig, router: &mut RouterCounters, i: usize, outs: &[CoreOutput], mut host: impl FnMut(HostOutput), mut to_core: impl FnMut(usize, CoreItem)) {
+/// a core through [`deliver`], or a core of another chip through `to_chip`:
+/// chip, layer and the pooled, shifted c, x, y).
+fn route_outputs(
+    cfg: &ValidConfig,
+    router: &mut RouterCounters,
+    i: usize,
+    outs: &[CoreOutput],
+    mut host: impl FnMut(HostOutput),
+    mut to_core: impl FnMut(usize, CoreItem),
+    mut to_chip: impl FnMut(u8, u8, u16, u16, u16),
+) {
     let l = cfg.layers[i].as_ref().expect("only configured cores emit");
     let (monitor, dests): (bool, [Destination; 2]) = (l.monitor_enable, l.destinations);
     let layer = i as u8;
@@ -559,7 +614,10 @@ fn route_outputs(cfg: &ValidConfig, router: &mut RouterCounters, i: usize, outs:
                 }
                 for d in dests.iter().filter(|d| d.enable) {
                     let (c, px, py) = route(d, f, x, y);
-                    if d.layer == HOST_LAYER {
+                    if let Some(k) = d.chip {
+                        router.link_out += 1;
+                        to_chip(k, d.layer, c, px, py);
+                    } else if d.layer == HOST_LAYER {
                         host(HostOutput::Spike { layer, f: c, x: px, y: py });
                     } else {
                         deliver(cfg, router, i, d.layer.into(), c, px, py, &mut to_core);

@@ -101,6 +101,10 @@ pub struct CnnLayerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationConfig {
+    /// In a chain of chips (`crate::chain`): the chip that holds `layer`;
+    /// absent (or this chip's own index) means this chip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip: Option<i64>,
     /// A core id, or 12 for the host readout.
     #[serde(default)]
     pub layer: i64,

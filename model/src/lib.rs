@@ -14,11 +14,13 @@
 //! | router drop counter for out-of-range destinations | [`chip::ChipModel`] (`deliver`) |
 //! | leak ticks update in address order and can spike | [`core::CoreModel`] (`leak`) |
 //! | event order across cores inside one host item | [`chip`] module docs |
+//! | event order, leak ticks and the link rule across daisy-chained chips | [`chain`] module docs |
 //!
 //! The model depends on nothing HDL-, Verilator- or CLI-related.
 
 pub mod aedat;
 pub mod bench_net;
+pub mod chain;
 pub mod chip;
 pub mod config;
 pub mod core;
@@ -40,6 +42,7 @@ pub mod rng;
 pub mod transform;
 pub mod validate;
 
+pub use chain::{parse_chain, validate_chain, ChainConfig, ChainModel, ChainOutput, ValidChain};
 pub use chip::{ChipModel, ItemError};
 pub use config::ChipConfig;
 pub use core::{CoreItem, CoreModel, CoreOutput};

@@ -171,6 +171,8 @@ pub enum Fallback {
     Trace,
     /// The warm-up put all the work on one stage.
     Unbalanced,
+    /// A core sends to another chip of a chain (the chain runs on one thread).
+    Link { core: usize },
 }
 
 impl std::fmt::Display for Fallback {
@@ -186,6 +188,7 @@ impl std::fmt::Display for Fallback {
             }
             Fallback::Trace => write!(f, "a trace is being recorded"),
             Fallback::Unbalanced => write!(f, "the work is all in one stage"),
+            Fallback::Link { core } => write!(f, "core {core} sends to another chip"),
         }
     }
 }
@@ -215,6 +218,9 @@ pub fn thread_rule(cfg: &ValidConfig) -> Result<Vec<usize>, Fallback> {
         for j in d.destinations.iter().flatten() {
             add(usize::from(*j), "DVS".into());
         }
+    }
+    if let Some(&core) = configured.iter().find(|&&i| cfg.layers[i].as_ref().is_some_and(|l| l.destinations.iter().any(|d| d.enable && d.chip.is_some()))) {
+        return Err(Fallback::Link { core });
     }
     let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut host_cores = Vec::new();

@@ -53,6 +53,9 @@ impl fmt::Display for ConfigErrors {
 /// A destination after validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Destination {
+    /// Another chip of a chain that holds core `layer` (the event crosses
+    /// the inter-chip link); `None` on this chip.
+    pub chip: Option<u8>,
     /// Core id, or [`HOST_LAYER`].
     pub layer: u8,
     pub enable: bool,
@@ -221,6 +224,13 @@ pub fn parse_and_validate(text: &str) -> Result<ValidConfig, ConfigErrors> {
 
 /// Validates a configuration, reporting every error found.
 pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
+    validate_member(cfg, 0, 1)
+}
+
+/// Validates chip `own` of a chain of `n_chips` chips ([`crate::chain`]):
+/// a destination may name another chip, whose checks (the target core, its
+/// shape, the link rules) need the whole chain and are left to the chain.
+pub(crate) fn validate_member(cfg: &ChipConfig, own: usize, n_chips: usize) -> Result<ValidConfig, ConfigErrors> {
     let mut e = Errs(Vec::new());
     let capacities = chip_capacities(cfg, &mut e);
     let n = capacities.len();
@@ -234,7 +244,7 @@ pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
     for (i, l) in cfg.cnn_layers.iter().enumerate() {
         if let Some(l) = l {
             let path = format!("cnn_layers[{i}]");
-            if let Some(layer) = validate_layer(&path, l, n, &mut e) {
+            if let Some(layer) = validate_layer(&path, l, n, own, n_chips, &mut e) {
                 if let Some(cap) = capacities.get(i) {
                     check_capacity(&path, &layer, cap, i, &mut e);
                 }
@@ -252,7 +262,7 @@ pub fn validate(cfg: &ChipConfig) -> Result<ValidConfig, ConfigErrors> {
     for (i, l) in layers.iter().enumerate() {
         let Some(l) = l else { continue };
         for (d, dest) in l.destinations.iter().enumerate() {
-            if !dest.enable || dest.layer == HOST_LAYER {
+            if !dest.enable || dest.layer == HOST_LAYER || dest.chip.is_some() {
                 continue;
             }
             let path = format!("cnn_layers[{i}].destinations[{d}]");
@@ -365,7 +375,7 @@ fn xy_in(e: &mut Errs, path: &str, v: &Xy, check: impl Fn(&mut Errs, &str, i64) 
     a && b
 }
 
-fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) -> Option<Layer> {
+fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, own: usize, n_chips: usize, e: &mut Errs) -> Option<Layer> {
     use limits::*;
     let before = e.0.len();
     e.range(&format!("{path}.input_shape.features"), l.input_shape.features, 1, MAX_CHANNELS);
@@ -406,11 +416,37 @@ fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) 
     if l.destinations.len() != 2 {
         e.push(format!("{path}.destinations"), format!("{} entries given; exactly 2 are required", l.destinations.len()));
     }
-    let mut dests = [Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 }; 2];
+    let mut dests = [Destination { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 }; 2];
     for (d, dc) in l.destinations.iter().enumerate().take(2) {
         let dp = format!("{path}.destinations[{d}]");
-        let layer_ok = dc.layer == i64::from(HOST_LAYER) || (0..n_cores as i64).contains(&dc.layer);
-        if !layer_ok && dc.enable {
+        // Another chip's core: its range is checked by the chain, which knows that chip.
+        let remote = match dc.chip {
+            None => None,
+            Some(k) if k == own as i64 => None,
+            Some(k) if (0..n_chips as i64).contains(&k) => Some(k as u8),
+            Some(k) => {
+                if dc.enable {
+                    let what = if n_chips == 1 {
+                        "a single-chip configuration has only chip 0 (list the chips under \"chips\" to send to another)".to_string()
+                    } else {
+                        format!("the chain has chips 0..={}", n_chips - 1)
+                    };
+                    e.push(format!("{dp}.chip"), format!("value {k} names no chip: {what}"));
+                }
+                None
+            }
+        };
+        if remote.is_some() && dc.enable && dc.layer == i64::from(HOST_LAYER) {
+            e.push(
+                format!("{dp}.layer"),
+                format!("value {HOST_LAYER} (the host readout) on chip {}: every chip reads out to the host itself; drop \"chip\"", dc.chip.unwrap_or(0)),
+            );
+        }
+        let layer_ok = match remote {
+            Some(_) => (0..i64::from(HOST_LAYER)).contains(&dc.layer),
+            None => dc.layer == i64::from(HOST_LAYER) || (0..n_cores as i64).contains(&dc.layer),
+        };
+        if !layer_ok && dc.enable && remote.is_none() {
             e.push(
                 format!("{dp}.layer"),
                 format!("value {} is neither a core id (0..={}) nor the host readout ({HOST_LAYER})", dc.layer, n_cores as i64 - 1),
@@ -419,6 +455,7 @@ fn validate_layer(path: &str, l: &CnnLayerConfig, n_cores: usize, e: &mut Errs) 
         e.one_of(&format!("{dp}.pooling"), dc.pooling, &POOLINGS);
         e.range(&format!("{dp}.feature_shift"), dc.feature_shift, 0, MAX_FEATURE_SHIFT);
         dests[d] = Destination {
+            chip: remote,
             layer: if layer_ok { dc.layer as u8 } else { 0 },
             enable: dc.enable && layer_ok,
             pooling: dc.pooling.clamp(1, 4) as u32,
@@ -613,7 +650,7 @@ fn find_cycle(layers: &[Option<Layer>]) -> Option<Vec<usize>> {
             .map(|l| {
                 l.destinations
                     .iter()
-                    .filter(|d| d.enable && (d.layer as usize) < n && layers[d.layer as usize].is_some())
+                    .filter(|d| d.enable && d.chip.is_none() && (d.layer as usize) < n && layers[d.layer as usize].is_some())
                     .map(|d| d.layer as usize)
                     .collect()
             })

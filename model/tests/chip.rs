@@ -51,7 +51,7 @@ fn assert_rejected(item: HostInput, name: &str, field: &str, value: i64, limit: 
     }
     let r = chip.router_counters();
     assert_eq!((r.dvs_in, r.dvs_out), (0, 0));
-    assert_eq!(*r, RouterCounters { drops: vec![0; 10], delivered: vec![0; 9], dvs_in: 0, dvs_out: 0 });
+    assert_eq!(*r, RouterCounters { drops: vec![0; 10], delivered: vec![0; 9], dvs_in: 0, dvs_out: 0, link_out: 0 });
 }
 
 fn leak(s: &str) -> &'static str {

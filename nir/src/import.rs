@@ -650,9 +650,9 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         }
         let mut destinations: Vec<DestinationConfig> = layer_routes[i]
             .iter()
-            .map(|r| DestinationConfig { layer: dest_layer(r) as i64, enable: true, pooling: r.pooling as i64, feature_shift: 0 })
+            .map(|r| DestinationConfig { chip: None, layer: dest_layer(r) as i64, enable: true, pooling: r.pooling as i64, feature_shift: 0 })
             .collect();
-        destinations.resize(2, DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 });
+        destinations.resize(2, DestinationConfig { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 });
         let leak_enable = d.biases.iter().any(|&b| b != 0);
         cnn_layers[cores[i]] = Some(CnnLayerConfig {
             input_shape: Shape { features: c as i64, x: l.input[2] as i64, y: l.input[1] as i64 },

@@ -61,14 +61,14 @@ fn conv(c: i64, size: i64, f: i64, th: i64, rng: &mut Rng, dest: DestinationConf
         return_to_zero: false,
         leak_enable: false,
         monitor_enable: false,
-        destinations: vec![dest, DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 }],
+        destinations: vec![dest, DestinationConfig { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 }],
     }
 }
 
 /// The dense benchmark network.
 pub fn dense_config() -> ChipConfig {
     let mut rng = Rng::new(42);
-    let d = |layer, pooling| DestinationConfig { layer, enable: true, pooling, feature_shift: 0 };
+    let d = |layer, pooling| DestinationConfig { chip: None, layer, enable: true, pooling, feature_shift: 0 };
     ChipConfig {
         chip: ChipSpec { preset: Some(spikehdl_model::presets::CHIP_REFERENCE.name.into()), cores: None },
         allow_cycles: false,

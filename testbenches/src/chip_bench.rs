@@ -88,7 +88,7 @@ impl std::fmt::Display for ChipBenchFigures {
 }
 
 fn off() -> Destination {
-    Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 }
+    Destination { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 }
 }
 
 fn conv(c: u32, w: u32, f: u32, th: i64, seed: u64) -> Layer {
@@ -144,8 +144,8 @@ fn measure_one(what: &str, cfg: &ValidConfig, items: &[HostInput], settle: Settl
 pub fn dense_network(events: usize) -> (ValidConfig, Vec<HostInput>) {
     let mut l0 = conv(2, 32, 8, 3, 11);
     let mut l1 = conv(8, 16, 16, 4, 12);
-    l0.destinations = [Destination { layer: 1, enable: true, pooling: 2, feature_shift: 0 }, off()];
-    l1.destinations = [Destination { layer: HOST_LAYER, enable: true, pooling: 1, feature_shift: 0 }, off()];
+    l0.destinations = [Destination { chip: None, layer: 1, enable: true, pooling: 2, feature_shift: 0 }, off()];
+    l1.destinations = [Destination { chip: None, layer: HOST_LAYER, enable: true, pooling: 1, feature_shift: 0 }, off()];
     l1.monitor_enable = true;
     let dvs = DvsLayer {
         pool_x: 2, pool_y: 2, origin_x: 16, origin_y: 16, cut_x: 47, cut_y: 47,
@@ -168,7 +168,7 @@ pub fn chain9_latency() -> Result<u64, String> {
     let layers: Vec<Option<Layer>> = (0..9u8)
         .map(|i| {
             let mut l = build_layer(REFERENCE[i as usize], &g, 1, 0, &[1], &[0], &[0], true, false);
-            l.destinations = [Destination { layer: if i == 8 { HOST_LAYER } else { i + 1 }, enable: true, pooling: 1, feature_shift: 0 }, off()];
+            l.destinations = [Destination { chip: None, layer: if i == 8 { HOST_LAYER } else { i + 1 }, enable: true, pooling: 1, feature_shift: 0 }, off()];
             Some(l)
         })
         .collect();

@@ -67,11 +67,11 @@ pub enum Topo {
 }
 
 fn dest(layer: u8, pooling: u32, shift: u32) -> Destination {
-    Destination { layer, enable: true, pooling, feature_shift: shift }
+    Destination { chip: None, layer, enable: true, pooling, feature_shift: shift }
 }
 
 fn off() -> Destination {
-    Destination { layer: 0, enable: false, pooling: 1, feature_shift: 0 }
+    Destination { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 }
 }
 
 /// A DVS layer whose crop is small enough to land mostly inside a tiny core.

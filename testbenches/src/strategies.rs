@@ -144,7 +144,7 @@ pub fn build_layer(
     leak: bool,
 ) -> Layer {
     let (f, c, k) = (g.f as usize, g.c as usize, g.k as usize);
-    let disabled = DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 };
+    let disabled = DestinationConfig { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 };
     let l = CnnLayerConfig {
         input_shape: Shape { features: g.c.into(), x: g.w_in.into(), y: g.h_in.into() },
         output_shape: Shape { features: g.f.into(), x: g.w_out.into(), y: g.h_out.into() },

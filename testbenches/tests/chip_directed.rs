@@ -20,7 +20,7 @@ fn layer(cap: CoreCapacity, c: u32, w: u32, f: u32, k: u32, th: i64) -> Layer {
 }
 
 fn d(layer: u8, pooling: u32, shift: u32) -> Destination {
-    Destination { layer, enable: true, pooling, feature_shift: shift }
+    Destination { chip: None, layer, enable: true, pooling, feature_shift: shift }
 }
 
 fn dvs(dests: [Option<u8>; 2]) -> DvsLayer {

@@ -62,12 +62,12 @@ pub fn set_initial(l: &mut CnnLayerConfig, g: impl Fn(usize, usize, usize) -> i6
 }
 
 pub fn off() -> DestinationConfig {
-    DestinationConfig { layer: 0, enable: false, pooling: 1, feature_shift: 0 }
+    DestinationConfig { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 }
 }
 
 /// An enabled destination to core `layer` (or 12, the host readout).
 pub fn dest(layer: i64, pooling: i64, feature_shift: i64) -> DestinationConfig {
-    DestinationConfig { layer, enable: true, pooling, feature_shift }
+    DestinationConfig { chip: None, layer, enable: true, pooling, feature_shift }
 }
 
 pub fn to_host(pooling: i64, feature_shift: i64) -> DestinationConfig {
