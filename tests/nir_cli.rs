@@ -110,3 +110,83 @@ fn a_residual_network_imports_checks_simulates_and_cosimulates() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("chip chip_reference (9 cores)") && out.contains("MATCH"), "{out}");
 }
+
+/// A 12-layer chain (more layers than the reference chip's 9 cores) with
+/// default options lands on two daisy-chained reference chips; `check`
+/// accepts the chain; `simulate` gives readout spikes from chip 1, exactly
+/// those of the same network on one 12-core chip.
+#[test]
+fn a_twelve_layer_chain_imports_onto_two_chips_and_simulates_as_one_big_chip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |n: &str| dir.path().join(n).display().to_string();
+    spikehdl_nir::write(dir.path().join("deep.nir").as_path(), &spikehdl_nir::build::deep_chain(3, 12)).unwrap();
+    let (code, out, err) = run(&["import", &d("deep.nir"), "--out", &d("chain.json")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("12 layers on 2 daisy-chained \"chip_reference\" chips"), "{out}");
+    assert!(out.contains("do not fit one \"chip_reference\" (9 cores)"), "{out}");
+    let (code, out, _) = run(&["check", &d("chain.json")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("valid (a chain of 2 chips, 12 layers)") && out.contains("link: chip 0 core"), "{out}");
+    // Forcing one chip names the limit.
+    let (code, _, err) = run(&["import", &d("deep.nir"), "--out", &d("one.json"), "--chips", "1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the network has 12 layers but the chip has only 9 cores"), "{err}");
+
+    let mut csv = String::from("t,x,y,p\n");
+    let mut rng = spikehdl_model::rng::Rng::new(9);
+    for i in 0..1500 {
+        csv += &format!("{},{},{},{}\n", i * 10, rng.below(16), rng.below(16), rng.below(2));
+    }
+    std::fs::write(d("ev.csv"), csv).unwrap();
+    let (code, out, err) = run(&["simulate", "--config", &d("chain.json"), "--events", &d("ev.csv"), "--out", &d("out.jsonl")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("chain of 2 chips"), "{out}");
+    let got: Vec<serde_json::Value> = std::fs::read_to_string(d("out.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!got.is_empty() && got.iter().all(|o| o["chip"] == 1 && o["kind"] == "spike"), "readout from chip 1 only");
+
+    // The same network on one chip with 18 explicit cores: chip 1's core i is core 9 + i.
+    let text = std::fs::read_to_string(d("chain.json")).unwrap();
+    let chain: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut layers = Vec::new();
+    for (k, c) in chain["chips"].as_array().unwrap().iter().enumerate() {
+        let mut ls = c["cnn_layers"].as_array().unwrap().clone();
+        ls.resize(9, serde_json::Value::Null);
+        for l in ls.iter_mut().filter(|l| !l.is_null()) {
+            for dst in l["destinations"].as_array_mut().unwrap() {
+                let remote = dst.get("chip").and_then(|x| x.as_u64());
+                if dst["enable"] == true && dst["layer"] != 12 {
+                    let chip = remote.unwrap_or(k as u64);
+                    dst["layer"] = (dst["layer"].as_u64().unwrap() + 9 * chip).into();
+                }
+                dst.as_object_mut().unwrap().remove("chip");
+            }
+        }
+        layers.extend(ls);
+    }
+    // ids 12 and 13 are the host and the DVS layer: 12 cores at most on one chip, so move chip 1 down to 9..11.
+    let used: Vec<usize> = (9..18).filter(|&i| !layers[i].is_null()).collect();
+    assert!(used.len() <= 3, "chip 1 holds {used:?}");
+    let mut big_layers: Vec<serde_json::Value> = layers[..9].to_vec();
+    let remap: std::collections::BTreeMap<u64, u64> = used.iter().enumerate().map(|(n, &i)| (i as u64, 9 + n as u64)).collect();
+    for &i in &used {
+        big_layers.push(layers[i].clone());
+    }
+    for l in big_layers.iter_mut().filter(|l| !l.is_null()) {
+        for dst in l["destinations"].as_array_mut().unwrap() {
+            if let Some(&n) = dst["layer"].as_u64().and_then(|x| remap.get(&x)) {
+                dst["layer"] = n.into();
+            }
+        }
+    }
+    let cores: Vec<serde_json::Value> = (0..big_layers.len()).map(|_| serde_json::json!({"kernel_words": 65536, "neuron_words": 65536, "bias_words": 1024})).collect();
+    let big = serde_json::json!({"chip": {"cores": cores}, "dvs_layer": chain["chips"][0]["dvs_layer"], "cnn_layers": big_layers});
+    std::fs::write(d("big.json"), big.to_string()).unwrap();
+    let (code, out, err) = run(&["simulate", "--config", &d("big.json"), "--events", &d("ev.csv"), "--out", &d("big.jsonl"), "--threads", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let want: Vec<serde_json::Value> = std::fs::read_to_string(d("big.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((&g["t"], &g["f"]), (&w["t"], &w["f"]));
+        assert_eq!(remap[&(g["layer"].as_u64().unwrap() + 9)], w["layer"].as_u64().unwrap());
+    }
+}

@@ -326,6 +326,12 @@ impl ChainModel {
     pub fn link_counters(&self, k: usize) -> LinkCounters {
         self.link[k]
     }
+    /// Selects the update loop of every core of every chip; `false` (and no
+    /// change) if the CPU lacks it.
+    pub fn set_kernel_level(&mut self, level: crate::kernel::Level) -> bool {
+        self.chips.iter_mut().all(|c| c.set_kernel_level(level))
+    }
+
     /// Records every item each core accepts, per chip (`ChipModel::trace`).
     pub fn record_trace(&mut self) {
         for c in &mut self.chips {

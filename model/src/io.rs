@@ -759,9 +759,22 @@ pub struct OutputWriter {
     name: String,
 }
 
+/// The columns of a CSV output file; a chain's file has `chip` after `t`.
+const CSV_HEADER: &str = "t,kind,layer,f,x,y,value";
+
 impl OutputWriter {
     /// Creates the file (and its folder); `.jsonl`/`.ndjson` or `.csv`.
     pub fn create(path: &Path) -> Result<Self, EventFileError> {
+        Self::create_with(path, false)
+    }
+
+    /// Creates the output file of a chain of chips: every line also names
+    /// the chip the event left (JSON `"chip"`, CSV column `chip` after `t`).
+    pub fn create_chain(path: &Path) -> Result<Self, EventFileError> {
+        Self::create_with(path, true)
+    }
+
+    fn create_with(path: &Path, chain: bool) -> Result<Self, EventFileError> {
         let fmt = Format::from_path(path)?;
         let name = path.display().to_string();
         match fmt {
@@ -778,13 +791,33 @@ impl OutputWriter {
         let file = std::fs::File::create(path).map_err(io)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
         if fmt == Format::Csv {
-            writeln!(w, "t,kind,layer,f,x,y,value").map_err(io)?;
+            let header = if chain { CSV_HEADER.replacen("t,", "t,chip,", 1) } else { CSV_HEADER.to_string() };
+            writeln!(w, "{header}").map_err(io)?;
         }
         Ok(Self { w, fmt, name })
     }
 
     pub fn write(&mut self, o: &Timed<HostOutput>) -> std::io::Result<()> {
         write_output(&mut self.w, self.fmt, o)
+    }
+
+    /// One output of a chain (file made by [`OutputWriter::create_chain`]).
+    pub fn write_chain(&mut self, o: &Timed<crate::chain::ChainOutput>) -> std::io::Result<()> {
+        match self.fmt {
+            Format::Csv => {
+                // The single-chip line with the chip inserted after the timestamp.
+                let mut line = Vec::new();
+                write_output(&mut line, Format::Csv, &Timed { t: o.t, item: o.item.item })?;
+                let comma = line.iter().position(|&b| b == b',').unwrap_or(line.len());
+                self.w.write_all(&line[..comma])?;
+                write!(self.w, ",{}", o.item.chip)?;
+                self.w.write_all(&line[comma..])
+            }
+            _ => {
+                serde_json::to_writer(&mut self.w, o).map_err(std::io::Error::other)?;
+                writeln!(self.w)
+            }
+        }
     }
 
     /// Flushes; errors name the file.

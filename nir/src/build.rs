@@ -177,3 +177,29 @@ pub fn resnet(seed: u64) -> Graph {
         ],
     )
 }
+
+/// A chain of `n` layers deeper than one chip: a 2 x 16 x 16 DVS input,
+/// n − 1 convolutions 4→4 (the first 2→4) 3x3 with padding 1 and IF, then a
+/// 10-way affine readout. Each layer fits any reference core; 12 layers
+/// need two reference chips (9 cores each).
+pub fn deep_chain(seed: u64, n: usize) -> Graph {
+    assert!(n >= 2, "a deep chain has at least a convolution and the readout");
+    let mut nodes = vec![("input".to_string(), input([2, 16, 16]))];
+    for i in 1..n {
+        let c = if i == 1 { 2 } else { 4 };
+        // A strong centre tap from channel f % c carries each spike on, small
+        // random taps around it: activity neither dies out nor explodes over the layers.
+        let mut w = uniform(seed + i as u64, 4 * c * 9, -0.05, 0.08);
+        for f in 0..4 {
+            w[(f * c + f % c) * 9 + 4] = 1.0;
+        }
+        nodes.push((format!("conv{i}"), conv2d(4, c, 3, w, vec![0.0; 4], 1, 1)));
+        nodes.push((format!("if{i}"), if_node(&[4, 16, 16], 0.9)));
+    }
+    nodes.push(("flatten".into(), flatten([4, 16, 16])));
+    nodes.push(("fc".into(), affine(10, 1024, uniform(seed + 100, 10240, -0.05, 0.1), vec![0.0; 10])));
+    nodes.push(("if_out".into(), if_node(&[10], 1.0)));
+    nodes.push(("output".into(), output(&[10])));
+    let named: Vec<(&str, Node)> = nodes.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+    chain(named)
+}

@@ -17,7 +17,7 @@ use crate::discretize::{discretize_layer, FloatLayer, Scales, MISSING_MIN_V_MEM}
 pub use crate::error::ImportError;
 use crate::error::node_err;
 use crate::graph::{Graph, Node, Tensor, Value};
-use crate::mapping::{assign, Demand, MappingError};
+use crate::mapping::{place, Demand, MappingError};
 use crate::topology::{is_pool, routes, structure, Route, Structure, Target, MAX_ROUTES};
 
 /// What a missing `min_v_mem` (NIR's IF has none) becomes.
@@ -59,11 +59,14 @@ pub struct Options {
     pub reset: Reset,
     /// Set `monitor_enable` on every layer (all layers' spikes reach the host).
     pub monitor: bool,
+    /// Place the network on exactly this many daisy-chained chips of the
+    /// preset; `None`: on as few as fit (one when the network fits one).
+    pub chips: Option<usize>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { chip: CHIP_REFERENCE.name.into(), input_shape: None, min_v_mem: MinVMem::default(), reset: Reset::Subtract, monitor: false }
+        Self { chip: CHIP_REFERENCE.name.into(), input_shape: None, min_v_mem: MinVMem::default(), reset: Reset::Subtract, monitor: false, chips: None }
     }
 }
 
@@ -72,6 +75,9 @@ impl Default for Options {
 pub struct DestinationReport {
     /// The weight node of the destination layer, or the Output node.
     pub to: String,
+    /// The chip of the destination layer when it is not the layer's own (the event crosses the link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chip: Option<usize>,
     /// The destination's `layer` field: the core of that layer, or 12 (the host readout).
     pub layer: usize,
     /// Sum pooling of this destination.
@@ -84,6 +90,8 @@ impl fmt::Display for DestinationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.layer == usize::from(HOST_LAYER) {
             write!(f, "host")?;
+        } else if let Some(c) = self.chip {
+            write!(f, "chip {c} core {}", self.layer)?;
         } else {
             write!(f, "core {}", self.layer)?;
         }
@@ -101,6 +109,8 @@ pub struct LayerReport {
     pub node: String,
     /// The IF node.
     pub neuron: String,
+    /// The chip (of a chain; 0 on one chip) and core the layer sits on.
+    pub chip: usize,
     pub core: usize,
     /// (C, H, W) in, (F, H, W) out.
     pub input: [usize; 3],
@@ -127,7 +137,12 @@ pub struct LayerReport {
 /// A successful import.
 #[derive(Debug, Clone)]
 pub struct Imported {
+    /// The configuration of chip 0 (the only chip unless the network needed more).
     pub config: ChipConfig,
+    /// Chips 1.. of a chain of daisy-chained chips, in order; empty on one chip.
+    pub other_chips: Vec<ChipConfig>,
+    /// Why the network is on several chips (empty on one chip).
+    pub chips_why: String,
     /// In topological order of the graph.
     pub layers: Vec<LayerReport>,
     pub warnings: Vec<String>,
@@ -135,8 +150,25 @@ pub struct Imported {
     pub input: [usize; 3],
     pub dvs: bool,
     /// The cores the input reaches: the DVS layer's destinations, or the
-    /// cores the host must send spike items to when there is no DVS layer.
+    /// cores the host must send spike items to when there is no DVS layer
+    /// (all on chip 0).
     pub entry_cores: Vec<usize>,
+}
+
+impl Imported {
+    /// The configuration file: one chip, or the chain.
+    pub fn file(&self) -> spikehdl_model::ChainConfig {
+        if self.other_chips.is_empty() {
+            spikehdl_model::ChainConfig::Single(self.config.clone())
+        } else {
+            let chips = std::iter::once(self.config.clone()).chain(self.other_chips.iter().cloned()).collect();
+            spikehdl_model::ChainConfig::Chain(spikehdl_model::chain::ChainFile { chips })
+        }
+    }
+    /// How many chips the network uses.
+    pub fn n_chips(&self) -> usize {
+        1 + self.other_chips.len()
+    }
 }
 
 impl fmt::Display for LayerReport {
@@ -622,23 +654,57 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
             footprint: Footprint::new(l.input[0] as u32, l.output[0] as u32, l.k as u32, l.output[2] as u32, l.output[1] as u32),
         })
         .collect();
-    let cores = assign(&demands, &preset.capacities()).map_err(|e| MappingError { message: format!("chip {:?}: {}", preset.name, e.message) })?;
+    let edges: Vec<(usize, usize)> = layer_routes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, rs)| rs.iter().filter_map(move |r| if let Target::Layer(j) = r.target { Some((i, j)) } else { None }))
+        .collect();
+    let entries: Vec<usize> = input_routes.iter().filter_map(|r| if let Target::Layer(j) = r.target { Some(j) } else { None }).collect();
+    let placed = place(&demands, &preset.capacities(), &edges, &entries, opt.chips, spikehdl_model::chain::MAX_CHIPS)
+        .map_err(|e| MappingError { message: format!("chip {:?}: {}", preset.name, e.message) })?;
+    let (chip_of, cores) = (&placed.chip, &placed.core);
+    let chips_why = if placed.n_chips == 1 {
+        String::new()
+    } else {
+        let runs: Vec<String> = (0..placed.n_chips)
+            .map(|k| {
+                let on: Vec<&str> = (0..chip_of.len()).filter(|&i| chip_of[i] == k).map(|i| s.layers[i].0).collect();
+                format!("chip {k}: {}", on.join(", "))
+            })
+            .collect();
+        match opt.chips {
+            Some(n) => format!("{n} chips as asked (--chips); {}", runs.join("; ")),
+            None => format!(
+                "the {} layers do not fit one {:?} ({} cores): {} daisy-chained chips; {}",
+                demands.len(),
+                preset.name,
+                preset.cores.len(),
+                placed.n_chips,
+                runs.join("; ")
+            ),
+        }
+    };
     let dest_layer = |r: &Route| match r.target {
         Target::Layer(j) => cores[j],
         Target::Output(_) => usize::from(HOST_LAYER),
     };
-    let dest_report = |r: &Route| DestinationReport {
+    let dest_chip = |i: usize, r: &Route| match r.target {
+        Target::Layer(j) if chip_of[j] != chip_of[i] => Some(chip_of[j]),
+        _ => None,
+    };
+    let dest_report = |i: usize, r: &Route| DestinationReport {
         to: match r.target {
             Target::Layer(j) => s.layers[j].0.to_string(),
             Target::Output(o) => o.to_string(),
         },
+        chip: dest_chip(i, r),
         layer: dest_layer(r),
         pooling: r.pooling,
         via: r.via.iter().map(|n| n.to_string()).collect(),
     };
 
     // Emit the configuration.
-    let mut cnn_layers: Vec<Option<CnnLayerConfig>> = vec![None; preset.cores.len()];
+    let mut cnn_layers: Vec<Vec<Option<CnnLayerConfig>>> = vec![vec![None; preset.cores.len()]; placed.n_chips];
     let mut reports = Vec::new();
     for (i, (l, d)) in pending.iter().zip(&ints).enumerate() {
         let (f, c, k) = (l.output[0], l.input[0], l.k);
@@ -650,11 +716,11 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         }
         let mut destinations: Vec<DestinationConfig> = layer_routes[i]
             .iter()
-            .map(|r| DestinationConfig { chip: None, layer: dest_layer(r) as i64, enable: true, pooling: r.pooling as i64, feature_shift: 0 })
+            .map(|r| DestinationConfig { chip: dest_chip(i, r).map(|c| c as i64), layer: dest_layer(r) as i64, enable: true, pooling: r.pooling as i64, feature_shift: 0 })
             .collect();
         destinations.resize(2, DestinationConfig { chip: None, layer: 0, enable: false, pooling: 1, feature_shift: 0 });
         let leak_enable = d.biases.iter().any(|&b| b != 0);
-        cnn_layers[cores[i]] = Some(CnnLayerConfig {
+        cnn_layers[chip_of[i]][cores[i]] = Some(CnnLayerConfig {
             input_shape: Shape { features: c as i64, x: l.input[2] as i64, y: l.input[1] as i64 },
             output_shape: Shape { features: f as i64, x: l.output[2] as i64, y: l.output[1] as i64 },
             kernel_size: k as i64,
@@ -673,6 +739,7 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         reports.push(LayerReport {
             node: s.layers[i].0.to_string(),
             neuron: s.layers[i].1.to_string(),
+            chip: chip_of[i],
             core: cores[i],
             input: l.input,
             output: l.output,
@@ -680,7 +747,7 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
             stride: l.stride,
             padding: l.padding,
             sources: sources[i].clone(),
-            destinations: layer_routes[i].iter().map(dest_report).collect(),
+            destinations: layer_routes[i].iter().map(|r| dest_report(i, r)).collect(),
             rescale_factor: rescales[i],
             scales: d.scales,
             threshold_high: d.threshold_high,
@@ -709,12 +776,19 @@ pub fn import_graph(g: &Graph, opt: &Options) -> Result<Imported, ImportError> {
         monitor_enable: false,
         destinations: entry_cores.iter().map(|&c| DvsDestinationConfig { layer: c as i64, enable: true }).collect(),
     });
-    let config = ChipConfig { chip: ChipSpec { preset: Some(preset.name.to_string()), cores: None }, allow_cycles: false, dvs_layer, cnn_layers };
-    if let Err(errors) = spikehdl_model::validate(&config) {
-        let context = reports.iter().map(|r| format!("cnn_layers[{}] = {}", r.core, r.node)).collect::<Vec<_>>().join(", ");
+    let mut chips: Vec<ChipConfig> = cnn_layers
+        .into_iter()
+        .map(|cnn_layers| ChipConfig { chip: ChipSpec { preset: Some(preset.name.to_string()), cores: None }, allow_cycles: false, dvs_layer: None, cnn_layers })
+        .collect();
+    chips[0].dvs_layer = dvs_layer;
+    let config = chips.remove(0);
+    let imported = Imported { config, other_chips: chips, chips_why, layers: reports, warnings, input, dvs, entry_cores };
+    if let Err(errors) = spikehdl_model::validate_chain(&imported.file()) {
+        let at = |r: &LayerReport| if imported.n_chips() > 1 { format!("chips[{}].cnn_layers[{}]", r.chip, r.core) } else { format!("cnn_layers[{}]", r.core) };
+        let context = imported.layers.iter().map(|r| format!("{} = {}", at(r), r.node)).collect::<Vec<_>>().join(", ");
         return Err(ImportError::Invalid { context, errors });
     }
-    Ok(Imported { config, layers: reports, warnings, input, dvs, entry_cores })
+    Ok(imported)
 }
 
 /// Reads a `.nir` file and imports it.

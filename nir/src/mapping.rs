@@ -109,12 +109,154 @@ pub fn assign(layers: &[Demand], cores: &[CoreCapacity]) -> Result<Vec<usize>, M
     Err(MappingError { message: m.trim_end().to_string() })
 }
 
+/// Layers placed on a chain of chips of one preset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// Chip and core of every layer.
+    pub chip: Vec<usize>,
+    pub core: Vec<usize>,
+    pub n_chips: usize,
+}
+
+/// The chips of a chain are filled in the layers' order: each chip takes a
+/// contiguous run of them. A run ends where the next layer does not fit the
+/// matching, or where the link rule would break (`spikehdl_model::chain`: one
+/// core per chip sends to other chips, one core of other chips sends to
+/// each chip). Layers are in topological order, so links run from lower to
+/// higher chips and no cycle crosses chips.
+///
+/// Places `layers` (in topological order; `edges` are (from, to) between
+/// them, `entries` the layers the input feeds, which must sit on chip 0) on
+/// as few chips with cores `caps` as fit, at most `max_chips`; exactly
+/// `chips` when given. Among the splits over the same number of chips the
+/// first chips are filled first.
+pub fn place(layers: &[Demand], caps: &[CoreCapacity], edges: &[(usize, usize)], entries: &[usize], chips: Option<usize>, max_chips: usize) -> Result<Placement, MappingError> {
+    let one = assign(layers, caps);
+    if chips.is_none_or(|n| n == 1) {
+        if let Ok(core) = one {
+            return Ok(Placement { chip: vec![0; layers.len()], core, n_chips: 1 });
+        }
+        if chips == Some(1) {
+            return Err(one.unwrap_err());
+        }
+    }
+    let one_err = one.err();
+    // A layer no core fits cannot be helped by more chips.
+    if let Some(e) = one_err.as_ref().filter(|_| layers.iter().any(|d| !caps.iter().any(|c| d.footprint.fits(c)))) {
+        return Err(e.clone());
+    }
+    let range = match chips {
+        Some(n) => n..=n,
+        None => 2..=max_chips,
+    };
+    let l = layers.len();
+    for n in range {
+        if n > l || n == 0 {
+            continue;
+        }
+        // Segment lengths, first chips as long as possible first.
+        let mut found = None;
+        let mut lens = Vec::new();
+        try_splits(l, n, &mut lens, &mut |lens| {
+            let mut chip = Vec::with_capacity(l);
+            for (k, &len) in lens.iter().enumerate() {
+                chip.extend(std::iter::repeat_n(k, len));
+            }
+            if entries.iter().any(|&e| chip[e] != 0) || !link_rule(&chip, edges, n) {
+                return false;
+            }
+            let mut core = vec![0; l];
+            let mut start = 0;
+            for &len in lens {
+                match assign(&layers[start..start + len], caps) {
+                    Ok(c) => core[start..start + len].copy_from_slice(&c),
+                    Err(_) => return false,
+                }
+                start += len;
+            }
+            found = Some(Placement { chip, core, n_chips: n });
+            true
+        });
+        if let Some(p) = found {
+            return Ok(p);
+        }
+    }
+    let mut m = match chips {
+        Some(n) => format!("no placement on exactly {n} chips"),
+        None => format!("no placement on 1..={max_chips} chips"),
+    };
+    m += " (each chip takes a contiguous run of the layers in network order; per chip one core may send to other chips and one core of other chips to it; the input's layers sit on chip 0)";
+    if let Some(e) = one_err {
+        m += &format!("\non one chip: {}", e.message);
+    }
+    Err(MappingError { message: m })
+}
+
+/// Calls `f` with every way of cutting `l` layers into `n` non-empty runs,
+/// first runs longest first, until `f` returns true.
+fn try_splits(l: usize, n: usize, lens: &mut Vec<usize>, f: &mut dyn FnMut(&[usize]) -> bool) -> bool {
+    if n == 1 {
+        lens.push(l);
+        let ok = f(lens);
+        lens.pop();
+        return ok;
+    }
+    for first in (1..=l - (n - 1)).rev() {
+        lens.push(first);
+        let ok = try_splits(l - first, n - 1, lens, f);
+        lens.pop();
+        if ok {
+            return true;
+        }
+    }
+    false
+}
+
+/// One sending layer per chip, one remote source layer into each chip.
+fn link_rule(chip: &[usize], edges: &[(usize, usize)], n: usize) -> bool {
+    let mut sender: Vec<Option<usize>> = vec![None; n];
+    let mut source_into: Vec<Option<usize>> = vec![None; n];
+    for &(a, b) in edges {
+        if chip[a] == chip[b] {
+            continue;
+        }
+        if sender[chip[a]].is_some_and(|x| x != a) || source_into[chip[b]].is_some_and(|x| x != a) {
+            return false;
+        }
+        sender[chip[a]] = Some(a);
+        source_into[chip[b]] = Some(a);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(name: &str, k: u64, n: u64, b: u64) -> Demand {
         Demand { name: name.into(), footprint: Footprint { kernel_words: k, neuron_words: n, bias_words: b } }
+    }
+
+    #[test]
+    fn a_chain_too_long_for_one_chip_fills_the_first_chip_then_the_next() {
+        let caps = [CoreCapacity::new(100, 100, 10); 3];
+        let layers: Vec<Demand> = (0..7).map(|i| d(&format!("l{i}"), 10, 10, 1)).collect();
+        let edges: Vec<(usize, usize)> = (0..6).map(|i| (i, i + 1)).collect();
+        let p = place(&layers, &caps, &edges, &[0], None, 4).unwrap();
+        assert_eq!(p.n_chips, 3);
+        assert_eq!(p.chip, vec![0, 0, 0, 1, 1, 1, 2]);
+        assert_eq!(p.core, vec![0, 1, 2, 0, 1, 2, 0]);
+        // forced: 4 chips
+        let p = place(&layers, &caps, &edges, &[0], Some(4), 4).unwrap();
+        assert_eq!(p.chip, vec![0, 0, 0, 1, 1, 2, 3]);
+        // a skip connection over a cut would need two sources on one link
+        let mut skip = edges.clone();
+        skip.push((1, 3));
+        let p = place(&layers, &caps, &skip, &[0], None, 4).unwrap();
+        assert!(link_rule(&p.chip, &skip, p.n_chips));
+        assert_ne!(p.chip[1..=3], [0, 0, 1], "the cut between layers 2 and 3 carries two sources");
+        let e = place(&layers, &caps, &edges, &[0], Some(2), 4).unwrap_err().message;
+        assert!(e.contains("no placement on exactly 2 chips") && e.contains("on one chip: no core assignment exists"), "{e}");
     }
 
     #[test]

@@ -93,8 +93,8 @@ fn a_residual_block_imports_to_sinabs_integers_and_two_sources_into_one_core() {
     assert_eq!(
         r1.destinations,
         vec![
-            DestinationReport { to: "c2".into(), layer: r2.core, pooling: 2, via: vec!["p1".into()] },
-            DestinationReport { to: "c3".into(), layer: r3.core, pooling: 2, via: vec!["p1".into()] },
+            DestinationReport { to: "c2".into(), chip: None, layer: r2.core, pooling: 2, via: vec!["p1".into()] },
+            DestinationReport { to: "c3".into(), chip: None, layer: r3.core, pooling: 2, via: vec!["p1".into()] },
         ]
     );
     // The DVS layer feeds c1 without pooling, merging nothing (2 channels).

@@ -32,6 +32,10 @@ pub struct Args {
     /// Enable the monitor on every layer, so that every layer's spikes reach the host (for `plot`).
     #[arg(long)]
     monitor: bool,
+    /// Place the network on exactly N daisy-chained chips of the preset
+    /// (default: as few as fit, one when it fits one).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=spikehdl_model::chain::MAX_CHIPS as u64))]
+    chips: Option<u64>,
     /// Also write the per-layer import report (scales, cores, footprints) as JSON.
     #[arg(long, value_name = "FILE")]
     report_json: Option<PathBuf>,
@@ -68,24 +72,28 @@ pub fn run(a: Args) -> Result<u8> {
         o => bail!("--reset: {o:?} is not one of subtract, zero"),
     };
     let input_shape = a.input_shape.as_deref().map(parse_shape).transpose()?;
-    let opt = Options { chip: a.chip.clone(), input_shape, min_v_mem, reset, monitor: a.monitor };
+    let opt = Options { chip: a.chip.clone(), input_shape, min_v_mem, reset, monitor: a.monitor, chips: a.chips.map(|n| n as usize) };
     let imp = spikehdl_nir::import_file(&a.net, &opt).map_err(|e| anyhow::anyhow!("{}: {e}", a.net.display()))?;
     for w in &imp.warnings {
         eprintln!("warning: {w}");
     }
-    let text = serde_json::to_string_pretty(&imp.config)?;
+    let text = serde_json::to_string_pretty(&imp.file())?;
     super::write_file(&a.out, &(text + "\n"))?;
     let [c, h, w] = imp.input;
     let entries = imp.entry_cores.iter().map(|c| format!("core {c}")).collect::<Vec<_>>().join(", ");
+    let chips = if imp.n_chips() == 1 { format!("chip {:?}", a.chip) } else { format!("{} daisy-chained {:?} chips", imp.n_chips(), a.chip) };
     println!(
-        "input {c}x{h}x{w} ({}); {} layers on chip {:?}",
+        "input {c}x{h}x{w} ({}); {} layers on {chips}",
         if imp.dvs { format!("DVS layer feeds {entries}") } else { format!("no DVS layer: send spike items to {entries}") },
         imp.layers.len(),
-        a.chip
     );
+    if !imp.chips_why.is_empty() {
+        println!("{}", imp.chips_why);
+    }
     println!(
-        "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} destinations",
-        "core", "layer (node + IF)", "in CxHxW", "out FxHxW", "k", "scale", "limited by", "thresholds", "kernel/neuron/bias", "sources"
+        "{:>9}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} destinations",
+        if imp.n_chips() == 1 { "core" } else { "chip:core" },
+        "layer (node + IF)", "in CxHxW", "out FxHxW", "k", "scale", "limited by", "thresholds", "kernel/neuron/bias", "sources"
     );
     for l in &imp.layers {
         let lim = l.scales.limited_by();
@@ -95,6 +103,7 @@ pub fn run(a: Args) -> Result<u8> {
             .sources
             .iter()
             .map(|src| match imp.layers.iter().find(|o| &o.neuron == src) {
+                Some(o) if o.chip != l.chip => format!("chip {} core {}", o.chip, o.core),
                 Some(o) => format!("core {}", o.core),
                 None if imp.dvs => "dvs".to_string(),
                 None => "host".to_string(),
@@ -102,8 +111,8 @@ pub fn run(a: Args) -> Result<u8> {
             .collect();
         let dests: Vec<String> = l.destinations.iter().map(ToString::to_string).collect();
         println!(
-            "{:>4}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} {}",
-            l.core,
+            "{:>9}  {:<24} {:>11} {:>11} {:>2} {:>10} {:>10} {:>13} {:>17}  {:<16} {}",
+            if imp.n_chips() == 1 { l.core.to_string() } else { format!("{}:{}", l.chip, l.core) },
             format!("{} + {}", l.node, l.neuron),
             format!("{}x{}x{}", l.input[0], l.input[1], l.input[2]),
             format!("{}x{}x{}", l.output[0], l.output[1], l.output[2]),

@@ -71,10 +71,25 @@ use spikehdl_model::io::{DvsBounds, ReadOptions};
 use spikehdl_model::transform::InputTransform;
 use spikehdl_model::{HostInput, Timed, ValidConfig};
 
-/// Reads and validates a configuration file; all validation errors are in the message.
+/// Reads and validates a configuration file of one chip; all validation
+/// errors are in the message. A chain of several chips is refused here,
+/// naming the commands that take chains.
 pub fn load_config(path: &Path) -> Result<ValidConfig> {
+    let chain = load_chain(path)?;
+    match chain.single() {
+        Some(c) => Ok(c.clone()),
+        None => anyhow::bail!(
+            "{}: a chain of {} chips; this command takes one chip (check, simulate and cosim take chains)",
+            path.display(),
+            chain.chips.len()
+        ),
+    }
+}
+
+/// Reads and validates a chain file (or a single-chip file, a chain of one).
+pub fn load_chain(path: &Path) -> Result<spikehdl_model::ValidChain> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
-    spikehdl_model::parse_and_validate(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    spikehdl_model::parse_chain(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// What every command that runs events takes: a configuration, an event file
@@ -181,10 +196,24 @@ impl RunInputs {
     /// --downsample / --crop).
     pub fn open(&self) -> Result<(ValidConfig, spikehdl_model::io::InputStream, Option<TransformReport>)> {
         let cfg = load_config(&self.config)?;
+        let (items, report) = self.open_events(cfg.n_cores())?;
+        Ok((cfg, items, report))
+    }
+
+    /// [`RunInputs::open`] for a chain (or one chip): the events go to chip 0,
+    /// whose cores host items name.
+    pub fn open_chain(&self) -> Result<(spikehdl_model::ValidChain, spikehdl_model::io::InputStream, Option<TransformReport>)> {
+        let chain = load_chain(&self.config)?;
+        let (items, report) = self.open_events(chain.chips[0].n_cores())?;
+        Ok((chain, items, report))
+    }
+
+    fn open_events(&self, n_cores: usize) -> Result<(spikehdl_model::io::InputStream, Option<TransformReport>)> {
+        let cfg_cores = n_cores;
         let (items, report): (spikehdl_model::io::InputStream, _) = match self.transform.transform() {
-            None => (spikehdl_model::io::open_inputs(&self.events, cfg.n_cores())?, None),
+            None => (spikehdl_model::io::open_inputs(&self.events, cfg_cores)?, None),
             Some(tr) => {
-                let opts = ReadOptions { n_cores: cfg.n_cores(), dvs: DvsBounds::Sensor };
+                let opts = ReadOptions { n_cores: cfg_cores, dvs: DvsBounds::Sensor };
                 let (items, report) = tr.stream(spikehdl_model::io::open_inputs(&self.events, opts)?);
                 (Box::new(items), Some(report))
             }
@@ -193,7 +222,7 @@ impl RunInputs {
             Some(p) => Box::new(spikehdl_model::io::LeakTicks::new(items, p)),
             None => items,
         };
-        Ok((cfg, items, report))
+        Ok((items, report))
     }
 }
 

@@ -142,6 +142,9 @@ pub fn simulate_stream(
 }
 
 pub fn run(a: Args) -> Result<u8> {
+    if super::load_chain(&a.inputs.config)?.chips.len() > 1 {
+        return run_chain(a);
+    }
     let (cfg, inputs, transform) = a.inputs.open()?;
     let mut writer = match &a.out {
         Some(o) => Some(OutputWriter::create(o)?), // fails before simulating
@@ -166,6 +169,82 @@ pub fn run(a: Args) -> Result<u8> {
     match &a.out {
         Some(o) => println!("wrote {} output events to {}", s.counts.total, o.display()),
         None => println!("({} output events; --out FILE.jsonl|FILE.csv saves them)", s.counts.total),
+    }
+    if let Some(p) = &a.summary_json {
+        super::write_file(p, &serde_json::to_string_pretty(&summary)?)?;
+    }
+    Ok(crate::EXIT_OK)
+}
+
+/// A chain of chips: the events go to chip 0 (its DVS layer, its cores),
+/// leak ticks to every chip; one thread (the chain's one FIFO); outputs
+/// name their chip.
+fn run_chain(a: Args) -> Result<u8> {
+    let (chain, inputs, transform) = a.inputs.open_chain()?;
+    let mut writer = match &a.out {
+        Some(o) => Some(OutputWriter::create_chain(o)?),
+        None => None,
+    };
+    let mut model = spikehdl_model::ChainModel::new(&chain);
+    if let Some(l) = a.kernel {
+        if !model.set_kernel_level(l) {
+            bail!("this CPU cannot run the {l} kernel");
+        }
+    }
+    let mut counts: Vec<OutputCounts> = vec![OutputCounts::default(); chain.chips.len()];
+    let (mut n, mut buf) = (0u64, Vec::new());
+    let start = Instant::now();
+    for it in inputs {
+        let it = it?;
+        buf.clear();
+        model.accept(0, &it.item, &mut buf).map_err(|e| anyhow::anyhow!("input item {n} (t = {} µs): {e}", it.t))?;
+        for o in &buf {
+            counts[usize::from(o.chip)].add(&o.item);
+            if let Some(w) = writer.as_mut() {
+                w.write_chain(&Timed { t: it.t, item: *o }).map_err(|e| anyhow::anyhow!("{}: {e}", w.path()))?;
+            }
+        }
+        n += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    let mut chips = Vec::new();
+    let mut total = 0u64;
+    let mut updates = 0u64;
+    for (k, c) in counts.iter().enumerate() {
+        let chip = model.chip(k).clone();
+        let report = RunReport { items: n, outputs: c.total, ..Default::default() };
+        let mut one = summarize_stream(&Streamed { chip, report, counts: c.clone(), seconds });
+        let link = model.link_counters(k);
+        one["chip"] = k.into();
+        one["link"] = serde_json::json!({ "sent": model.chip(k).router_counters().link_out, "received": link.received, "drops": link.drops });
+        total += c.total;
+        updates += one["synaptic_updates"].as_u64().unwrap_or(0);
+        chips.push(one);
+    }
+    let mut summary = serde_json::json!({
+        "input_items": n, "output_events": total, "chips": chips, "synaptic_updates": updates, "seconds": seconds,
+        "sequential_because": format!("a chain of {} chips runs on one thread", chain.chips.len()),
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    if let Some(report) = transform {
+        let tr = *report.lock().unwrap_or_else(|e| e.into_inner());
+        println!("input transform: {}", tr.describe());
+        let (x, y) = tr.crop.unwrap_or((0, 0));
+        summary["input_transform"] = serde_json::json!({ "downsample": tr.downsample, "crop": [x, y], "kept": tr.kept, "dropped": tr.dropped });
+    }
+    println!("chain of {} chips: input items: {n}   output events: {total}", chain.chips.len());
+    for c in summary["chips"].as_array().into_iter().flatten() {
+        let l = &c["link"];
+        println!("chip {}: link sent {}, received {}, dropped {} (outside the target core's input)", c["chip"], l["sent"], l["received"], l["drops"]);
+        print_cores(c);
+    }
+    println!("{updates} synaptic updates in {seconds:.3} s; one thread (a chain runs on one thread)");
+    match &a.out {
+        Some(o) => println!("wrote {total} output events to {}", o.display()),
+        None => println!("({total} output events; --out FILE.jsonl|FILE.csv saves them)"),
     }
     if let Some(p) = &a.summary_json {
         super::write_file(p, &serde_json::to_string_pretty(&summary)?)?;
@@ -231,6 +310,18 @@ pub fn summarize(chip: &ChipModel, items: &[Timed<HostInput>], outputs: &[Timed<
 
 fn print_summary(s: &serde_json::Value) {
     println!("input items: {}   output events: {}", s["input_items"], s["output_events"]);
+    print_cores(s);
+    println!(
+        "{} synaptic updates in {:.3} s ({:.1} M updates/s)",
+        s["synaptic_updates"],
+        s["seconds"].as_f64().unwrap_or(0.0),
+        s["updates_per_second"].as_f64().unwrap_or(0.0) / 1e6
+    );
+    print_threads(s);
+}
+
+/// The DVS line and the per-core table of one chip's summary.
+fn print_cores(s: &serde_json::Value) {
     let d = &s["dvs"];
     println!("dvs: {} in, {} passed filter/crop, {} dropped at destinations, {} monitor", d["events_in"], d["events_out"], d["router_drops"], d["monitor"]);
     println!(
@@ -244,12 +335,10 @@ fn print_summary(s: &serde_json::Value) {
             v("core"), v("items_in"), v("spikes_out"), v("synaptic_updates"), v("errors"), v("router_drops"), v("readout"), v("monitor"), v("neuron_values")
         );
     }
-    println!(
-        "{} synaptic updates in {:.3} s ({:.1} M updates/s)",
-        s["synaptic_updates"],
-        s["seconds"].as_f64().unwrap_or(0.0),
-        s["updates_per_second"].as_f64().unwrap_or(0.0) / 1e6
-    );
+}
+
+/// How the run shared its work out (or why it did not), and peak memory.
+fn print_threads(s: &serde_json::Value) {
     // [[[core, lo, hi], ...], ...]: a core held by several stages shows its feature range.
     let parts: Vec<Vec<(u64, u64, u64)>> = s["stage_parts"]
         .as_array()
