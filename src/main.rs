@@ -56,6 +56,8 @@ enum Command {
     /// FPGA boards: build a bitstream, run events on a board over its serial port, simulate a board behind a PTY.
     #[command(subcommand)]
     Fpga(cmd::fpga::Fpga),
+    /// Formal proofs of the stream contracts (SymbiYosys): prove / bmc / cover per block, traces under out/formal/.
+    Formal(cmd::formal::Args),
     /// Accuracy on a labelled dataset folder (one folder per class) on the bit-exact model; `eval merge` joins shards.
     Eval(cmd::eval::Args),
 }
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Presets => cmd::presets::run(),
         Command::Fpga(c) => cmd::fpga::run(c),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Formal(a) => cmd::formal::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

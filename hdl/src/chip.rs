@@ -64,6 +64,10 @@ use crate::chip_regmap::{word, BLOCK_DVS, BLOCK_ROUTER};
 
 const _: () = assert!(BLOCK_ROUTER == 12 && BLOCK_DVS == 13, "the HDL below spells these ids as literals");
 
+/// Entries of every [`ItemFifo`] (its registers `q0`..`q3`); the formal
+/// harness checks `full` against it.
+pub const ITEM_FIFO_DEPTH: usize = 4;
+
 /// A 4-entry FIFO of 47-bit event words (head in `q0`). `push` is only
 /// allowed when `full` is low; `pop` when `empty` is low.
 #[derive(LogicBlock, Default)]

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cosim;
 pub mod eval;
 pub mod export_rtl;
+pub mod formal;
 pub mod fpga;
 #[cfg(feature = "nir")]
 pub mod import;
