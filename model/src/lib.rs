@@ -25,6 +25,7 @@ pub mod chip;
 pub mod config;
 pub mod core;
 pub mod dvs;
+pub mod eval;
 pub mod events;
 pub mod host_link;
 pub mod io;

@@ -9,19 +9,18 @@
 //! taken in the order of their path relative to DIR, which fixes the shard
 //! split and the order of the output rows.
 //!
-//! Each sample runs alone through a fresh [`ChipModel`] (the configured
-//! initial state), after the `--downsample` / `--crop` transform and with
-//! leak ticks when `--leak-period-us` is given. The readout neurons are the
-//! output features of the readout core; a neuron's count is the number of
-//! its spikes that reach the host (summed over x, y). The rules that decide
-//! a prediction (labels ↔ neurons, ties, silent samples) are in
-//! [`Labels`] and [`predict`], and listed in `docs/decisions.md`.
+//! Each sample runs alone through a fresh model (the configured initial
+//! state), after the `--downsample` / `--crop` transform and with leak
+//! ticks when `--leak-period-us` is given. Running a sample, counting the
+//! readout, the prediction rules and the report are
+//! [`spikehdl_model::eval`] (shared with the Python package); this module
+//! adds the dataset folder, shards, plots and printing.
 //!
 //! Parallelism: samples run on a rayon pool of `--threads` workers; each
 //! sample's result depends only on the sample, and results are collected in
 //! sample order, so every output is identical for any thread count.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,10 +29,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use spikehdl_model::eval::{self, report, Inputs, LabelSource, Labels, Readout, Report, Row};
 use spikehdl_model::io::Format;
-use spikehdl_model::presets::HOST_LAYER;
-use spikehdl_model::{ChipModel, HostOutput, ValidConfig};
+use spikehdl_model::pipeline::StreamError;
+use spikehdl_model::ValidConfig;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -167,119 +166,6 @@ pub fn scan(dir: &Path) -> Result<(Vec<String>, Vec<Sample>, usize)> {
     Ok((classes, samples, skipped))
 }
 
-/// How labels map to readout neurons.
-///
-/// - Every class folder name is a whole number: class "k" is neuron k (the
-///   folders may be a subset of the neurons; "10" sorts after "9").
-/// - Otherwise: the folders in sorted order are neurons 0, 1, …; their
-///   number must equal the number of readout neurons.
-#[derive(Debug, Clone)]
-pub struct Labels {
-    /// Label of each neuron (for predictions).
-    pub of_neuron: Vec<String>,
-}
-
-impl Labels {
-    pub fn new(classes: &[String], neurons: usize) -> Result<Self> {
-        let numeric: Option<Vec<usize>> = classes.iter().map(|c| c.parse::<usize>().ok().filter(|v| v.to_string() == *c)).collect();
-        match numeric {
-            Some(vals) => {
-                let mut of_neuron: Vec<String> = (0..neurons).map(|k| k.to_string()).collect();
-                for (c, &v) in classes.iter().zip(&vals) {
-                    if v >= neurons {
-                        bail!("class folder {c:?} has no readout neuron: the readout has {neurons} neurons (labels 0..={})", neurons.saturating_sub(1));
-                    }
-                    of_neuron[v] = c.clone();
-                }
-                Ok(Self { of_neuron })
-            }
-            None => {
-                if classes.len() != neurons {
-                    bail!(
-                        "{} class folders ({}) but the readout has {neurons} neurons; with non-numeric labels folder i (sorted) is neuron i, so both counts must match (or name the folders 0..{})",
-                        classes.len(),
-                        classes.join(", "),
-                        neurons.saturating_sub(1)
-                    );
-                }
-                Ok(Self { of_neuron: classes.to_vec() })
-            }
-        }
-    }
-}
-
-/// The most active neuron: the highest count, the lowest index on ties;
-/// None when no readout neuron spiked.
-pub fn predict(counts: &[u64]) -> Option<usize> {
-    let (best, &n) = counts.iter().enumerate().fold((0, &0u64), |acc, (i, c)| if *c > *acc.1 { (i, c) } else { acc });
-    (n > 0).then_some(best)
-}
-
-/// Where the readout neurons' spikes are counted.
-#[derive(Debug, Clone, Copy)]
-pub struct Readout {
-    pub core: u8,
-    /// Number of neurons (the core's output features).
-    pub neurons: usize,
-    /// Count host readout spikes (true) or monitor copies (false).
-    pub host: bool,
-    /// The host destination's feature shift, subtracted from readout `f`.
-    pub shift: u32,
-}
-
-impl Readout {
-    pub fn new(cfg: &ValidConfig, core: Option<u8>) -> Result<Self> {
-        let to_host = |i: usize| cfg.layers[i].as_ref().and_then(|l| l.destinations.iter().find(|d| d.enable && d.layer == HOST_LAYER).copied());
-        let core = match core {
-            Some(c) => c,
-            None => {
-                let senders: Vec<usize> = (0..cfg.layers.len()).filter(|&i| to_host(i).is_some()).collect();
-                match senders[..] {
-                    [one] => one as u8,
-                    [] => bail!("no core sends its spikes to the host (destination {HOST_LAYER}); name the readout core with --readout-core N (its monitor is counted then)"),
-                    _ => bail!("cores {senders:?} send to the host; name the readout core with --readout-core N"),
-                }
-            }
-        };
-        let Some(layer) = cfg.layers.get(usize::from(core)).and_then(Option::as_ref) else {
-            bail!("--readout-core {core}: core {core} has no layer in this configuration (cores 0..={})", cfg.n_cores() - 1);
-        };
-        match to_host(usize::from(core)) {
-            Some(d) => Ok(Self { core, neurons: layer.f as usize, host: true, shift: d.feature_shift }),
-            None if layer.monitor_enable => Ok(Self { core, neurons: layer.f as usize, host: false, shift: 0 }),
-            None => bail!("--readout-core {core}: core {core} neither sends to the host nor has monitor_enable; its spikes never reach the host"),
-        }
-    }
-
-    /// The neuron an output is a spike of, if it is one.
-    fn neuron(&self, o: &HostOutput) -> Option<usize> {
-        let k = match *o {
-            HostOutput::Spike { layer, f, .. } if self.host && layer == self.core => u32::from(f).checked_sub(self.shift).map(|v| v as usize),
-            HostOutput::Monitor { layer, f, .. } if !self.host && layer == self.core => Some(usize::from(f)),
-            _ => None,
-        };
-        k.filter(|&k| k < self.neurons)
-    }
-}
-
-/// One sample's result (one JSONL row).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Row {
-    /// Path relative to the dataset folder.
-    pub file: String,
-    pub label: String,
-    /// The most active readout neuron's label; null when no readout neuron spiked.
-    pub prediction: Option<String>,
-    pub correct: bool,
-    /// Spikes per readout neuron.
-    pub counts: Vec<u64>,
-    pub synaptic_updates: u64,
-    /// Input items after the transform (leak ticks included).
-    pub input_items: u64,
-    /// DVS events the transform dropped outside the window.
-    pub dropped_events: u64,
-}
-
 struct Setup<'a> {
     cfg: &'a ValidConfig,
     readout: Readout,
@@ -289,80 +175,16 @@ struct Setup<'a> {
 }
 
 fn run_sample(s: &Setup, sample: &Sample) -> Result<Row> {
-    let (items, tr) = s.transform.read(&sample.path, s.cfg.n_cores())?;
-    let items = match s.leak_period_us {
-        Some(p) => super::with_leak_ticks(&items, p),
-        None => items,
-    };
-    let mut chip = ChipModel::new(s.cfg);
-    let mut counts = vec![0u64; s.readout.neurons];
-    let mut buf = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        buf.clear();
-        chip.accept(&it.item, &mut buf).map_err(|e| anyhow!("{}: input item {i} (t = {}): {e}", sample.path.display(), it.t))?;
-        for o in &buf {
-            if let Some(k) = s.readout.neuron(o) {
-                counts[k] += 1;
-            }
-        }
-    }
-    let synaptic_updates = (0..chip.n_cores()).map(|i| chip.core_counters(i).synaptic_updates).sum();
-    let prediction = predict(&counts).map(|k| s.labels.of_neuron[k].clone());
-    Ok(Row {
-        file: sample.rel.clone(),
-        label: sample.label.clone(),
-        correct: prediction.as_deref() == Some(sample.label.as_str()),
-        prediction,
-        counts,
-        synaptic_updates,
-        input_items: items.len() as u64,
-        dropped_events: tr.map_or(0, |t| t.dropped),
-    })
-}
-
-/// Accuracy and confusion matrix of a set of rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub samples: usize,
-    pub correct: usize,
-    pub accuracy: f64,
-    /// Samples where no readout neuron spiked (prediction null; counted as wrong).
-    pub silent: usize,
-    /// Axis labels: every label and prediction seen, numeric order when all are numbers.
-    pub classes: Vec<String>,
-    /// `confusion[true][predicted]` over `classes`, plus a last column "none" for silent samples.
-    pub confusion: Vec<Vec<u64>>,
-    pub synaptic_updates: u64,
-    pub dropped_events: u64,
-}
-
-fn class_order(set: BTreeSet<String>) -> Vec<String> {
-    let mut v: Vec<String> = set.into_iter().collect();
-    if v.iter().all(|c| c.parse::<u64>().is_ok()) {
-        v.sort_by_key(|c| c.parse::<u64>().unwrap_or(0));
-    }
-    v
-}
-
-pub fn report(rows: &[Row]) -> Report {
-    let classes = class_order(rows.iter().flat_map(|r| std::iter::once(r.label.clone()).chain(r.prediction.clone())).collect());
-    let idx: BTreeMap<&str, usize> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-    let mut confusion = vec![vec![0u64; classes.len() + 1]; classes.len()];
-    for r in rows {
-        let col = r.prediction.as_deref().map_or(classes.len(), |p| idx[p]);
-        confusion[idx[r.label.as_str()]][col] += 1;
-    }
-    let correct = rows.iter().filter(|r| r.correct).count();
-    Report {
-        samples: rows.len(),
-        correct,
-        accuracy: if rows.is_empty() { 0.0 } else { correct as f64 / rows.len() as f64 },
-        silent: rows.iter().filter(|r| r.prediction.is_none()).count(),
-        classes,
-        confusion,
-        synaptic_updates: rows.iter().map(|r| r.synaptic_updates).sum(),
-        dropped_events: rows.iter().map(|r| r.dropped_events).sum(),
-    }
+    let inputs = Inputs { transform: s.transform.transform().unwrap_or_default(), leak_period_us: s.leak_period_us };
+    let (items, tr) = inputs.open(&sample.path, s.cfg.n_cores())?;
+    let run = eval::run_sample(s.cfg, &s.readout, items).map_err(|e| match e {
+        // The reader's errors already name the file.
+        StreamError::Input { error, .. } => anyhow!("{error}"),
+        e => anyhow!("{}: {e}", sample.path.display()),
+    })?;
+    // The stream is consumed: the counts are final.
+    let dropped = tr.map_or(0, |r| r.lock().unwrap_or_else(|e| e.into_inner()).dropped);
+    Ok(s.labels.row(sample.rel.clone(), sample.label.clone(), &run, dropped))
 }
 
 fn print_report(r: &Report) {
@@ -487,9 +309,9 @@ fn run_eval(a: RunArgs) -> Result<u8> {
         bail!("eval needs --config and --data (or the merge subcommand)");
     };
     let cfg = super::load_config(config)?;
-    let readout = Readout::new(&cfg, a.readout_core)?;
+    let readout = Readout::new(&cfg, a.readout_core.map(i64::from), "--readout-core ").map_err(|e| anyhow!(e))?;
     let (classes, all, skipped) = scan(data)?;
-    let labels = Labels::new(&classes, readout.neurons)?;
+    let labels = Labels::new(&classes, readout.neurons, LabelSource::Folders).map_err(|e| anyhow!(e))?;
     if skipped > 0 {
         eprintln!("note: {skipped} files without an event-file extension were skipped");
     }
@@ -573,51 +395,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ties_go_to_the_lowest_neuron_and_silence_is_none() {
-        assert_eq!(predict(&[0, 3, 3, 1]), Some(1));
-        assert_eq!(predict(&[2, 0, 0, 2]), Some(0));
-        assert_eq!(predict(&[0, 0, 0]), None);
-        assert_eq!(predict(&[]), None);
-        assert_eq!(predict(&[0, 0, 1]), Some(2));
-    }
-
-    #[test]
-    fn labels_map_numbers_to_neurons_and_names_in_order() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        let l = Labels::new(&s(&["10", "2", "0"]), 11).unwrap();
-        assert_eq!(l.of_neuron[10], "10");
-        assert_eq!(l.of_neuron[2], "2");
-        assert!(Labels::new(&s(&["3"]), 3).unwrap_err().to_string().contains("class folder \"3\" has no readout neuron"));
-        // "03" is not the number 3's spelling: names mode
-        let l = Labels::new(&s(&["cars", "background"]), 2).unwrap();
-        assert_eq!(l.of_neuron, s(&["cars", "background"]));
-        assert!(Labels::new(&s(&["a", "b", "c"]), 2).unwrap_err().to_string().contains("3 class folders (a, b, c) but the readout has 2 neurons"));
-    }
-
-    #[test]
     fn shards_parse_zero_based() {
         assert_eq!(parse_shard("1/4"), Ok(Shard { index: 1, count: 4 }));
         assert!(parse_shard("4/4").unwrap_err().contains("0..=3"));
         assert!(parse_shard("0/0").is_err());
         assert!(parse_shard("1-4").is_err());
-    }
-
-    #[test]
-    fn report_orders_numeric_classes_and_counts_silent_samples() {
-        let row = |f: &str, l: &str, p: Option<&str>| Row {
-            file: f.into(),
-            label: l.into(),
-            prediction: p.map(Into::into),
-            correct: p == Some(l),
-            counts: vec![],
-            synaptic_updates: 1,
-            input_items: 0,
-            dropped_events: 0,
-        };
-        let r = report(&[row("a", "10", Some("10")), row("b", "2", Some("10")), row("c", "2", None), row("d", "9", Some("9"))]);
-        assert_eq!(r.classes, vec!["2", "9", "10"]);
-        assert_eq!(r.confusion, vec![vec![0, 0, 1, 1], vec![0, 1, 0, 0], vec![0, 0, 1, 0]]);
-        assert_eq!((r.correct, r.samples, r.silent), (2, 4, 1));
-        assert_eq!(r.accuracy, 0.5);
     }
 }

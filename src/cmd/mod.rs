@@ -209,26 +209,14 @@ impl RunInputs {
         Ok((chain, items, report))
     }
 
+    /// The one input chain (reader, transform, leak ticks) of every command.
     fn open_events(&self, n_cores: usize) -> Result<(spikehdl_model::io::InputStream, Option<TransformReport>)> {
-        let cfg_cores = n_cores;
-        let (items, report): (spikehdl_model::io::InputStream, _) = match self.transform.transform() {
-            None => (spikehdl_model::io::open_inputs(&self.events, cfg_cores)?, None),
-            Some(tr) => {
-                let opts = ReadOptions { n_cores: cfg_cores, dvs: DvsBounds::Sensor };
-                let (items, report) = tr.stream(spikehdl_model::io::open_inputs(&self.events, opts)?);
-                (Box::new(items), Some(report))
-            }
-        };
-        let items: spikehdl_model::io::InputStream = match self.leak_period_us {
-            Some(p) => Box::new(spikehdl_model::io::LeakTicks::new(items, p)),
-            None => items,
-        };
-        Ok((items, report))
+        let inputs = spikehdl_model::eval::Inputs { transform: self.transform.transform().unwrap_or_default(), leak_period_us: self.leak_period_us };
+        Ok(inputs.open(&self.events, n_cores)?)
     }
 }
 
-/// Where a streamed [`InputTransform`] leaves its final counts.
-pub type TransformReport = std::sync::Arc<std::sync::Mutex<InputTransform>>;
+pub use spikehdl_model::eval::TransformReport;
 
 /// Inserts leak ticks at t0 + k·period (k ≥ 1) before the first item at or after each boundary.
 pub fn with_leak_ticks(items: &[Timed<HostInput>], period: u64) -> Vec<Timed<HostInput>> {
