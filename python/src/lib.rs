@@ -439,7 +439,9 @@ fn nir_import(py: Python<'_>, path: PathBuf, chip: String, input_shape: Option<(
         Some((c, h, w)) => return Err(opt_err(format!("input_shape: ({c}, {h}, {w}) is not (C, H, W) with three positive numbers"))),
         None => None,
     };
-    let opt = Options { chip: chip.clone(), input_shape, min_v_mem, reset, monitor };
+    // A Chip here is one chip: a network deeper than one is refused with the mapping's reason
+    // (the CLI spreads it over daisy-chained chips).
+    let opt = Options { chip: chip.clone(), input_shape, min_v_mem, reset, monitor, chips: Some(1) };
     let source = path.display().to_string();
     py.detach(|| {
         guarded(|| {
